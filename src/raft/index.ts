@@ -1,0 +1,3 @@
+// The consensus core: a pure Raft state machine. See API.md.
+export * from './types.ts';
+export { RaftCore, defaultRaftConfig, type ProgressView } from './raft.ts';
