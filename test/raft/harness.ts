@@ -75,8 +75,14 @@ export class TestNode {
   appliedAll: Entry[] = [];
   readStates: ReadState[] = [];
   readFailures: ReadFailure[] = [];
-  /** When set, Ready batches are persisted but their `messages` are held (slow disk). */
-  holdReady: Ready | undefined;
+  /**
+   * Slow disk: when true, processReady hands the Ready out (eager messages leave at once)
+   * but persisting, sending `messages`, applying and advance() wait for net.sync(id).
+   * A crash in between loses that Ready's writes.
+   */
+  manualSync = false;
+  /** The Ready handed out and not yet synced (manualSync only). */
+  unsynced: Ready | undefined;
 
   constructor(
     public readonly id: NodeId,
@@ -87,7 +93,7 @@ export class TestNode {
   }
 
   restart(): void {
-    this.holdReady = undefined;
+    this.unsynced = undefined;
     this.applied = [];
     this.appliedAll = [];
     this.core = new RaftCore(this.makeConfig(), this.storage.load(this.bootstrap));
@@ -175,6 +181,25 @@ export class Net {
     if (!n.core.hasReady()) return false;
     const rd = n.core.ready();
     this.queue.push(...rd.eagerMessages);
+    if (n.manualSync) {
+      n.unsynced = rd;
+      return true;
+    }
+    this.finishReady(n, rd);
+    return true;
+  }
+
+  /** Completes the slow disk's sync of a held Ready: persist, send, apply, advance. */
+  sync(id: NodeId): boolean {
+    const n = this.node(id);
+    const rd = n.unsynced;
+    if (!rd) return false;
+    n.unsynced = undefined;
+    this.finishReady(n, rd);
+    return true;
+  }
+
+  private finishReady(n: TestNode, rd: Ready): void {
     n.storage.persist(rd);
     this.queue.push(...rd.messages);
     for (const e of rd.committedEntries) {
@@ -184,7 +209,6 @@ export class Net {
     n.readStates.push(...rd.readStates);
     n.readFailures.push(...rd.readFailures);
     n.core.advance();
-    return true;
   }
 
   /** Processes every node's Ready once. */
@@ -243,7 +267,7 @@ export class Net {
     return r;
   }
 
-  /** Crash: drop unsynced state (here: nothing, persist is synchronous) and restart from storage. */
+  /** Crash and restart: unsynced writes (a held Ready) are lost; in-flight messages to and from it vanish. */
   restart(id: NodeId): void {
     this.queue = this.queue.filter((m) => m.to !== id && m.from !== id);
     this.node(id).restart();
