@@ -266,7 +266,7 @@ export class RaftCore {
     if (m.to !== this.cfg.id) return;
     // Vote requests from servers that cannot vote are refused outright (hashicorp/raft#526):
     // a removed server or a non-voter must never disturb the cluster's terms.
-    if ((m.type === 'vote' || m.type === 'preVote') && !this._config.voters.includes(m.from) && isMember(this._config, this.cfg.id)) {
+    if ((m.type === 'vote' || m.type === 'preVote') && !this.mayVoteFor(m.from)) {
       this.send({ type: m.type === 'vote' ? 'voteResp' : 'preVoteResp', from: this.cfg.id, to: m.from, term: this._term, reject: true });
       return;
     }
@@ -309,6 +309,16 @@ export class RaftCore {
         this.stepFollower(m);
         break;
     }
+  }
+
+  /**
+   * Whether a candidate may get our vote at all: it must be a voter in our committed
+   * configuration or in the latest one in our log (a node that knows no configuration yet
+   * does not judge).
+   */
+  private mayVoteFor(candidate: NodeId): boolean {
+    if (!isMember(this._config, this.cfg.id) && this._config.voters.length === 0) return true;
+    return this._config.voters.includes(candidate) || this.latestConfig().voters.includes(candidate);
   }
 
   // ------------------------------------------------------------ proposals

@@ -46,7 +46,9 @@ export interface Model<S, I, O> {
   /**
    * Apply `input` to `state`. `ok` says whether producing `output` is legal
    * here. `output === undefined` marks an indeterminate operation: any
-   * outcome is allowed. Must not mutate `state`.
+   * outcome is allowed, so `ok` should be true (the checker never drops an
+   * indeterminate operation; "it never happened" is expressed by linearizing
+   * it after everything else). Must not mutate `state`.
    */
   step(state: S, input: I, output: O | undefined): { ok: boolean; state: S };
   /** Split a history into independently checkable sub-histories (e.g. per key). */
@@ -138,19 +140,6 @@ function describe(op: Operation<unknown, unknown>): string {
 // ---------------------------------------------------------------------------
 // Single-partition search
 
-interface CacheEntry<S> {
-  bits: Uint32Array;
-  state: S | undefined; // only kept when the model has `equal`
-}
-
-/** Deterministic 32-bit hash of an integer (splitmix-style finaliser). */
-function mix32(x: number): number {
-  let z = (x + 0x9e3779b9) >>> 0;
-  z = Math.imul(z ^ (z >>> 16), 0x85ebca6b) >>> 0;
-  z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35) >>> 0;
-  return (z ^ (z >>> 16)) >>> 0;
-}
-
 function defaultHash(state: unknown): string {
   const s = JSON.stringify(state);
   return s === undefined ? 'undefined' : s;
@@ -158,15 +147,22 @@ function defaultHash(state: unknown): string {
 
 function checkPartition<S, I, O>(
   model: Model<S, I, O>,
-  ops: readonly Operation<I, O>[],
+  partOps: readonly Operation<I, O>[],
   maxSteps: number,
   deadline: number,
 ): { verdict: Verdict; steps: number } {
-  const n = ops.length;
+  const n = partOps.length;
   if (n === 0) return { verdict: 'ok', steps: 0 };
 
+  // Number the operations by call time (stable), see the cache key below.
+  const byCall = new Array<number>(n);
+  for (let i = 0; i < n; i++) byCall[i] = i;
+  byCall.sort((a, b) => partOps[a]!.call - partOps[b]!.call || a - b);
+  const ops = byCall.map((i) => partOps[i]!);
+
   // Events: id e = 2*op + (0 call | 1 return). Sort by time; at equal time
-  // calls first (=> concurrent), then by id for determinism.
+  // calls first (=> concurrent), then by id. So call events appear in
+  // increasing op number.
   const m = 2 * n;
   const order = new Array<number>(m);
   for (let e = 0; e < m; e++) order[e] = e;
@@ -183,6 +179,7 @@ function checkPartition<S, I, O>(
   });
 
   // Doubly linked list over sorted positions 0..m-1; `head` is a sentinel.
+  // It holds exactly the events of the operations not linearized yet.
   const head = m;
   const next = new Int32Array(m + 1);
   const prev = new Int32Array(m + 1);
@@ -225,46 +222,46 @@ function checkPartition<S, I, O>(
     prev[next[c]!] = c;
   };
 
-  // Linearized set as a bitset, with an incrementally maintained 64-bit
-  // Zobrist hash so cache lookups do not have to serialise the bitset.
-  const words = new Uint32Array((n + 31) >>> 5);
-  const zob1 = new Uint32Array(n);
-  const zob2 = new Uint32Array(n);
-  for (let i = 0; i < n; i++) {
-    zob1[i] = mix32(2 * i);
-    zob2[i] = mix32(2 * i + 1);
-  }
-  let h1 = 0;
-  let h2 = 0;
-  const toggle = (op: number): void => {
-    words[op >>> 5] ^= 1 << (op & 31);
-    h1 = (h1 ^ zob1[op]!) >>> 0;
-    h2 = (h2 ^ zob2[op]!) >>> 0;
-  };
-
+  // Memo cache of (linearized set, state). The set is encoded exactly and
+  // compactly as its highest member `top` plus the "holes": the operations
+  // numbered below `top` that are not linearized. Those are the calls at the
+  // front of the list, up to the first call numbered above `top`; there are
+  // few of them (operations still open around the search frontier, plus open
+  // indeterminate ones), so the key costs O(holes), not O(n).
   const equal = model.equal ? model.equal.bind(model) : undefined;
   const hash = model.hash ? model.hash.bind(model) : equal ? () => '' : defaultHash;
-  const cache = new Map<string, CacheEntry<S>[]>();
-  /** Records (current bitset, state); false if it was already there. */
-  const remember = (state: S): boolean => {
-    const key = `${h1}:${h2}:${hash(state)}`;
-    let bucket = cache.get(key);
-    if (bucket === undefined) {
-      bucket = [];
-      cache.set(key, bucket);
-    } else {
-      outer: for (const entry of bucket) {
-        const bits = entry.bits;
-        for (let w = 0; w < bits.length; w++) if (bits[w] !== words[w]) continue outer;
-        if (equal === undefined || equal(entry.state as S, state)) return false;
+  const seen = new Set<string>(); // used without `equal`
+  const buckets = new Map<string, S[]>(); // used with `equal`
+  /** Records (current set, state) unless already seen; returns whether it was new. */
+  const remember = (top: number, state: S): boolean => {
+    let key = `${top}`;
+    for (let p = next[head]!; p !== -1; p = next[p]!) {
+      if (posIsCall[p] === 1) {
+        const o = posOp[p]!;
+        if (o > top) break;
+        key += `,${o}`;
       }
     }
-    bucket.push({ bits: words.slice(), state: equal ? state : undefined });
+    key += `|${hash(state)}`;
+    if (equal === undefined) {
+      if (seen.has(key)) return false;
+      seen.add(key);
+      return true;
+    }
+    const bucket = buckets.get(key);
+    if (bucket === undefined) {
+      buckets.set(key, [state]);
+      return true;
+    }
+    for (const other of bucket) if (equal(other, state)) return false;
+    bucket.push(state);
     return true;
   };
 
   const stackOp: number[] = [];
   const stackState: S[] = [];
+  const stackTop: number[] = [];
+  let top = -1; // highest-numbered linearized operation
   let state = model.init();
   let entry = next[head]!;
   let steps = 0;
@@ -276,29 +273,32 @@ function checkPartition<S, I, O>(
 
     const op = posOp[entry]!;
     if (posIsCall[entry] === 1) {
+      // Try to linearize `op` now.
       const o = ops[op]!;
       const res = model.step(state, o.input, o.output);
       if (res.ok) {
-        toggle(op);
-        if (remember(res.state)) {
+        lift(op);
+        const newTop = op > top ? op : top;
+        if (remember(newTop, res.state)) {
           stackOp.push(op);
           stackState.push(state);
+          stackTop.push(top);
           state = res.state;
-          lift(op);
+          top = newTop;
           entry = next[head]!;
           continue;
         }
-        toggle(op);
+        unlift(op);
       }
       entry = next[entry]!;
     } else {
-      // A return whose operation is not linearized yet: dead end.
+      // The return of an operation that is not linearized: dead end, backtrack.
       if (stackOp.length === 0) return { verdict: 'violation', steps };
-      const top = stackOp.pop()!;
+      const last = stackOp.pop()!;
       state = stackState.pop()!;
-      toggle(top);
-      unlift(top);
-      entry = next[callPos[top]!]!;
+      top = stackTop.pop()!;
+      unlift(last);
+      entry = next[callPos[last]!]!;
     }
   }
   return { verdict: 'ok', steps };
