@@ -904,6 +904,10 @@ export class RaftCore {
       if (this.maybeCommit()) this.bcastAppend();
       else if (wasPaused || pr.state === 'replicate') this.appendsOwed = true;
       if (m.from === this._leadTransferee && pr.match === this.log.lastIndex) this.sendTimeoutNow(m.from);
+    } else if (pr.state === 'probe' && m.index === pr.match) {
+      // The probe confirmed what we knew: the follower is caught up to match, so stream again.
+      pr.becomeReplicate();
+      this.appendsOwed = true;
     } else if (pr.state === 'replicate') {
       pr.freeTo(m.index);
       pr.probeSent = false;
