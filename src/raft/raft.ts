@@ -63,6 +63,13 @@ export function defaultRaftConfig(id: NodeId, random: () => number): RaftConfig 
 
 const EMPTY = new Uint8Array(0);
 
+/** The configuration after an entry: a Config entry carries the whole resulting configuration. */
+function configAfter(c: Configuration, e: Entry): Configuration {
+  if (e.type !== EntryType.Config) return c;
+  if (e.config) return cloneConfig(e.config);
+  return e.change ? applyChange(c, e.change) : c;
+}
+
 /** Leader-originated messages that report nothing about local durability: safe to send before persisting. */
 const EAGER_TYPES = new Set<Message['type']>(['app', 'heartbeat', 'snap', 'timeoutNow', 'readIndexResp']);
 
@@ -342,8 +349,9 @@ export class RaftCore {
         throw new ProposalError('conf-change-pending', 'the leader has not yet committed an entry of its term');
       }
     }
-    validateChange(this.latestConfig(), cc);
-    const e = this.appendEntry(EntryType.Config, EMPTY, { type: cc.type, id: cc.id });
+    const latest = this.latestConfig();
+    validateChange(latest, cc);
+    const e = this.appendEntry(EntryType.Config, EMPTY, { type: cc.type, id: cc.id }, applyChange(latest, cc));
     this.pendingConfIndex = e.index;
     return { index: e.index, term: e.term };
   }
@@ -361,15 +369,15 @@ export class RaftCore {
   private latestConfig(): Configuration {
     let c = this._config;
     for (let i = Math.max(this.configIndex, this.log.commit) + 1; i <= this.log.lastIndex; i++) {
-      const e = this.log.entryAt(i)!;
-      if (e.type === EntryType.Config && e.change) c = applyChange(c, e.change);
+      c = configAfter(c, this.log.entryAt(i)!);
     }
     return c;
   }
 
-  private appendEntry(type: EntryType, data: Uint8Array, change?: ConfChange): Entry {
+  private appendEntry(type: EntryType, data: Uint8Array, change?: ConfChange, config?: Configuration): Entry {
     const e: Entry = { index: this.log.lastIndex + 1, term: this._term, type, data };
     if (change) e.change = change;
+    if (config) e.config = cloneConfig(config);
     this.log.append([e]);
     this.uncommittedSize += data.length;
     this.appendsOwed = true;
@@ -457,10 +465,7 @@ export class RaftCore {
   /** The configuration in force at index (≤ commit). */
   private configAt(index: number): Configuration {
     let c = cloneConfig(this.log.snapshotMeta.config);
-    for (let i = this.log.firstIndex; i <= index; i++) {
-      const e = this.log.entryAt(i)!;
-      if (e.type === EntryType.Config && e.change) c = applyChange(c, e.change);
-    }
+    for (let i = this.log.firstIndex; i <= index; i++) c = configAfter(c, this.log.entryAt(i)!);
     return c;
   }
 
@@ -1000,8 +1005,8 @@ export class RaftCore {
     let changed = false;
     for (let i = Math.max(lo, this.log.firstIndex); i <= hi; i++) {
       const e = this.log.entryAt(i)!;
-      if (e.type !== EntryType.Config || !e.change) continue;
-      this._config = applyChange(this._config, e.change);
+      if (e.type !== EntryType.Config) continue;
+      this._config = configAfter(this._config, e);
       this.configIndex = i;
       changed = true;
     }

@@ -24,8 +24,10 @@ export interface Entry {
   term: number;
   type: EntryType;
   data: Uint8Array;
-  /** Present on Config entries only. */
+  /** Present on Config entries only: the change, and the whole configuration it results in
+   *  (so a server that joined knowing nothing learns the full membership from the log). */
   change?: ConfChange;
+  config?: Configuration;
 }
 
 /** The set of servers. A node absent from both lists is not a member. */
