@@ -443,6 +443,11 @@ export class RaftCore {
     else this.sendAppend(target);
   }
 
+  /** A transfer target that has caught up gets TimeoutNow. */
+  private maybeFinishTransfer(from: NodeId, pr: Progress): void {
+    if (from === this._leadTransferee && pr.match === this.log.lastIndex) this.sendTimeoutNow(from);
+  }
+
   private sendTimeoutNow(to: NodeId): void {
     this.send({ type: 'timeoutNow', from: this.cfg.id, to, term: this._term });
   }
@@ -908,11 +913,12 @@ export class RaftCore {
       } else if (pr.state === 'replicate') pr.freeTo(m.index);
       if (this.maybeCommit()) this.bcastAppend();
       else if (wasPaused || pr.state === 'replicate') this.appendsOwed = true;
-      if (m.from === this._leadTransferee && pr.match === this.log.lastIndex) this.sendTimeoutNow(m.from);
+      this.maybeFinishTransfer(m.from, pr);
     } else if (pr.state === 'probe' && m.index === pr.match) {
       // The probe confirmed what we knew: the follower is caught up to match, so stream again.
       pr.becomeReplicate();
       this.appendsOwed = true;
+      this.maybeFinishTransfer(m.from, pr);
     } else if (pr.state === 'replicate') {
       pr.freeTo(m.index);
       pr.probeSent = false;
@@ -947,6 +953,7 @@ export class RaftCore {
       pr.becomeProbe();
       pr.probeSent = false;
       this.sendAppend(m.from);
+      this.maybeFinishTransfer(m.from, pr);
       return;
     }
     pr.snapshotOffset = m.offset;

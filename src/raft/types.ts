@@ -236,7 +236,8 @@ export interface RaftConfig {
   maxSizePerMsg: number;
   /** Max appends in flight to one follower. */
   maxInflightMsgs: number;
-  /** Max bytes of entries in flight to one follower (0 = unlimited). */
+  /** Max bytes of entries in flight to one follower (0 = unlimited). Checked before each send, so
+   *  the window may overshoot by at most one append (≤ maxSizePerMsg, or one oversized entry). */
   maxInflightBytes: number;
   /** Max bytes of uncommitted proposals the leader accepts (0 = unlimited). */
   maxUncommittedSize: number;
