@@ -112,6 +112,8 @@ export class RaftCore {
   private randomizedElectionTimeout = 0;
 
   private _leadTransferee: NodeId = NONE;
+  /** TimeoutNow already went to the transferee (once per transfer is enough). */
+  private timeoutNowSent = false;
   private uncommittedSize = 0;
   private readQueue = new ReadIndexQueue();
   /** Reads that wait for the new leader to commit an entry of its own term. */
@@ -437,6 +439,7 @@ export class RaftCore {
     }
     if (this._leadTransferee === target) return;
     this._leadTransferee = target;
+    this.timeoutNowSent = false;
     this.electionElapsed = 0; // the transfer must finish within one election timeout
     const pr = this.prs.get(target)!;
     if (pr.match === this.log.lastIndex) this.sendTimeoutNow(target);
@@ -445,10 +448,11 @@ export class RaftCore {
 
   /** A transfer target that has caught up gets TimeoutNow. */
   private maybeFinishTransfer(from: NodeId, pr: Progress): void {
-    if (from === this._leadTransferee && pr.match === this.log.lastIndex) this.sendTimeoutNow(from);
+    if (from === this._leadTransferee && !this.timeoutNowSent && pr.match === this.log.lastIndex) this.sendTimeoutNow(from);
   }
 
   private sendTimeoutNow(to: NodeId): void {
+    this.timeoutNowSent = true;
     this.send({ type: 'timeoutNow', from: this.cfg.id, to, term: this._term });
   }
 
