@@ -108,6 +108,7 @@ export class RaftCore {
   private votes = new Map<NodeId, boolean>();
 
   private electionElapsed = 0;
+  private quorumCheckElapsed = 0;
   private heartbeatElapsed = 0;
   private randomizedElectionTimeout = 0;
 
@@ -250,15 +251,18 @@ export class RaftCore {
   private tickLeader(): void {
     this.heartbeatElapsed++;
     this.electionElapsed++;
+    this.quorumCheckElapsed++;
+    if (this.cfg.checkQuorum && this.quorumCheckElapsed >= (this.cfg.checkQuorumTick ?? this.cfg.electionTick)) {
+      // Leader lease: step down when a quorum has not been heard from within the lease.
+      this.quorumCheckElapsed = 0;
+      if (!this.quorumActive()) {
+        this.becomeFollower(this._term, NONE);
+        return;
+      }
+      for (const [id, pr] of this.prs) if (id !== this.cfg.id) pr.recentActive = false;
+    }
     if (this.electionElapsed >= this.cfg.electionTick) {
       this.electionElapsed = 0;
-      if (this.cfg.checkQuorum) {
-        if (!this.quorumActive()) {
-          this.becomeFollower(this._term, NONE);
-          return;
-        }
-        for (const [id, pr] of this.prs) if (id !== this.cfg.id) pr.recentActive = false;
-      }
       if (this._leadTransferee !== NONE) this._leadTransferee = NONE; // transfer timed out
     }
     if (this.heartbeatElapsed >= this.cfg.heartbeatTick) {
@@ -591,6 +595,7 @@ export class RaftCore {
     this._leader = NONE;
     this.electionElapsed = 0;
     this.heartbeatElapsed = 0;
+    this.quorumCheckElapsed = 0;
     this.resetRandomizedElectionTimeout();
     this.votes.clear();
     this._leadTransferee = NONE;

@@ -232,6 +232,9 @@ export interface RaftConfig {
   heartbeatTick: number;
   preVote: boolean;
   checkQuorum: boolean;
+  /** Leader lease: ticks within which a leader must hear from a quorum or step down
+   *  (default electionTick; Nomad's LeaderLeaseTimeout is half the election timeout). */
+  checkQuorumTick?: number;
   /** Byte budget of entries in one append. */
   maxSizePerMsg: number;
   /** Max appends in flight to one follower. */
