@@ -466,6 +466,31 @@ export class RaftCore {
     if (pr && pr.state === 'replicate') pr.becomeProbe();
   }
 
+  /**
+   * Writes the initial configuration as the first log entry (index 1, term 1), committed
+   * locally: every server bootstrapping the same configuration writes the identical entry,
+   * so they agree on it without an election. Only allowed on a node with no state at all.
+   */
+  bootstrap(config: Configuration): void {
+    if (this.log.lastIndex !== 0 || this._term !== 0 || this._config.voters.length > 0) {
+      throw new ProposalError('invalid', 'cannot bootstrap: this server already has Raft state');
+    }
+    if (config.voters.length === 0) throw new ProposalError('invalid', 'cannot bootstrap without voters');
+    const c = cloneConfig(config);
+    c.voters.sort();
+    c.nonVoters.sort();
+    this._term = 1;
+    this.log.append([{ index: 1, term: 1, type: EntryType.Config, data: EMPTY, config: c }]);
+    this.commitTo(1);
+    this.resetRandomizedElectionTimeout();
+  }
+
+  /** The configuration in force at a committed index still in the log. */
+  configurationAt(index: number): Configuration {
+    assert(index >= this.log.snapshotMeta.index && index <= this.log.commit, `configurationAt: ${index} outside [snapshot, commit]`);
+    return this.configAt(index);
+  }
+
   // ------------------------------------------------------------ compaction
 
   compact(index: number, data: Uint8Array): void {

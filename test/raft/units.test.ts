@@ -111,3 +111,21 @@ test('read queue: a quorum for a later round releases earlier ones; duplicates i
   assert.deepEqual(done.map((r) => [r.context, r.index]), [['x', 5], ['y', 6]]);
   assert.deepEqual(q.ack('c', r1, quorum), []);
 });
+
+test('bootstrap writes the configuration as a committed first entry, once', async () => {
+  const { RaftCore, defaultRaftConfig } = await import('../../src/raft/index.ts');
+  const mk = () => new RaftCore(defaultRaftConfig('a', () => 0.5), { hardState: { term: 0, vote: '', commit: 0 }, entries: [] });
+  const c1 = mk();
+  const c2 = mk();
+  c1.bootstrap({ voters: ['b', 'a'], nonVoters: [] });
+  c2.bootstrap({ voters: ['a', 'b'], nonVoters: [] });
+  assert.deepEqual(c1.config, { voters: ['a', 'b'], nonVoters: [] });
+  assert.equal(c1.commitIndex, 1);
+  const r1 = c1.ready();
+  const r2 = c2.ready();
+  assert.deepEqual(r1.entries, r2.entries, 'identical bootstrap entries on every server');
+  assert.deepEqual(r1.hardState, { term: 1, vote: '', commit: 1 });
+  c1.advance();
+  assert.throws(() => c1.bootstrap({ voters: ['a'], nonVoters: [] }), /already has Raft state/);
+  assert.throws(() => mk().bootstrap({ voters: [], nonVoters: [] }), /without voters/);
+});
