@@ -1,0 +1,93 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { RaftNode } from '../../src/node/index.ts';
+import { seededRng } from '../../src/util/random.ts';
+import { Hub, KvMachine, MemLog, MemSnapshots, setCmd } from './fakes.ts';
+
+interface Member { node: RaftNode<string | null>; log: MemLog; snaps: MemSnapshots; fsm: KvMachine }
+
+async function cluster(ids: string[], hub: Hub, opts: { threshold?: number; trailing?: number } = {}) {
+  const rng = seededRng(3);
+  const members = new Map<string, Member>();
+  for (const id of ids) {
+    const log = new MemLog();
+    const snaps = new MemSnapshots();
+    members.set(id, await open(id, hub, log, snaps, rng.next.bind(rng), opts));
+  }
+  return members;
+}
+
+async function open(id: string, hub: Hub, log: MemLog, snaps: MemSnapshots, random: () => number, opts: { threshold?: number; trailing?: number }): Promise<Member> {
+  const fsm = new KvMachine();
+  const node = await RaftNode.open<string | null>({
+    id, log, snapshots: snaps, link: hub.link(id), fsm, tickMs: 5, random,
+    snapshotThreshold: opts.threshold ?? 1000, trailingLogs: opts.trailing ?? 0, applyTimeoutMs: 3000,
+  });
+  return { node, log, snaps, fsm };
+}
+
+async function waitFor<T>(fn: () => T | undefined, ms = 5000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = fn();
+    if (v !== undefined && v !== false) return v;
+    if (Date.now() > end) throw new Error('timed out waiting');
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+const leaderOf = (ms: Map<string, Member>) => [...ms.values()].find((m) => m.node.status().role === 'leader');
+
+test('a bootstrapped 3-node runtime elects, commits, reads and survives a restart', async (t) => {
+  const hub = new Hub();
+  const ids = ['a', 'b', 'c'];
+  const ms = await cluster(ids, hub, { threshold: 5, trailing: 2 });
+  t.after(async () => { for (const m of ms.values()) await m.node.stop(); });
+  for (const m of ms.values()) {
+    m.node.bootstrap({ voters: ids, nonVoters: [] });
+    m.node.start();
+  }
+  const leader = await waitFor(() => leaderOf(ms));
+  const r1 = await leader.node.propose(setCmd('k', 'v1'));
+  assert.equal(r1.result, null);
+  const r2 = await leader.node.propose(setCmd('k', 'v2'));
+  assert.equal(r2.result, 'v1', 'the state machine result reaches the proposer');
+  const readAt = await leader.node.readIndex();
+  assert.ok(readAt >= r2.index);
+  for (let i = 0; i < 10; i++) await leader.node.propose(setCmd(`x${i}`, `${i}`));
+  await waitFor(() => [...ms.values()].every((m) => m.fsm.data.get('x9') === '9'));
+  assert.ok(leader.snaps.list.length > 0, 'a snapshot was taken past the threshold');
+  assert.ok((leader.log.snapshotMeta?.index ?? 0) > 0, 'and the log compacted behind it');
+
+  // A follower forwards reads to the leader.
+  const follower = [...ms.values()].find((m) => m !== leader)!;
+  const fIndex = await follower.node.readIndex();
+  assert.ok(fIndex >= r2.index);
+  assert.equal(follower.fsm.data.get('k'), 'v2');
+
+  // Restart a follower from its persisted state: it restores the snapshot and replays the log.
+  const id = follower.node.status().id;
+  await follower.node.stop();
+  const again = await open(id, hub, follower.log, follower.snaps, () => 0.3, { threshold: 5, trailing: 2 });
+  ms.set(id, again);
+  again.node.start();
+  await leader.node.propose(setCmd('after', 'restart'));
+  await waitFor(() => again.fsm.data.get('after') === 'restart');
+  assert.equal(again.fsm.data.get('x5'), '5');
+});
+
+test('proposals on a follower are refused; a leader cut off loses its pending write as indeterminate', async (t) => {
+  const hub = new Hub();
+  const ids = ['a', 'b', 'c'];
+  const ms = await cluster(ids, hub);
+  t.after(async () => { for (const m of ms.values()) await m.node.stop(); });
+  for (const m of ms.values()) {
+    m.node.bootstrap({ voters: ids, nonVoters: [] });
+    m.node.start();
+  }
+  const leader = await waitFor(() => leaderOf(ms));
+  const follower = [...ms.values()].find((m) => m !== leader)!;
+  await assert.rejects(follower.node.propose(setCmd('a', 'b')), /not the leader|no known leader/);
+  hub.down.add(leader.node.status().id);
+  await assert.rejects(leader.node.propose(setCmd('lost', '1')), /leadership lost while committing log|timed out waiting for the write to commit/);
+});
