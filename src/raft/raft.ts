@@ -279,7 +279,7 @@ export class RaftCore {
     if (m.to !== this.cfg.id) return;
     // Vote requests from servers that cannot vote are refused outright (hashicorp/raft#526):
     // a removed server or a non-voter must never disturb the cluster's terms.
-    if ((m.type === 'vote' || m.type === 'preVote') && !this.mayVoteFor(m.from)) {
+    if ((m.type === 'vote' || m.type === 'preVote') && !this.mayVoteFor(m)) {
       this.send({ type: m.type === 'vote' ? 'voteResp' : 'preVoteResp', from: this.cfg.id, to: m.from, term: this._term, reject: true });
       return;
     }
@@ -296,8 +296,11 @@ export class RaftCore {
         this.becomeFollower(m.term, NONE);
       }
     } else if (m.term < this._term) {
-      if ((this.cfg.checkQuorum || this.cfg.preVote) && (m.type === 'app' || m.type === 'heartbeat')) {
+      if (m.type === 'app' || m.type === 'heartbeat' || m.type === 'snap') {
         // A stale leader: tell it our term so it steps down (frees stuck candidates too).
+        // Always answered, not only with check-quorum/pre-vote as etcd does: a server that
+        // knows no configuration never campaigns, so without this answer a leader below its
+        // term could never reach it (the simulator found this livelock).
         this.send({ type: 'appResp', from: this.cfg.id, to: m.from, term: this._term, index: 0, reject: false, hintIndex: 0, hintTerm: 0 });
       } else if (m.type === 'preVote') {
         // Reject with our term so a node that missed terms catches up (etcd#8243).
@@ -327,11 +330,15 @@ export class RaftCore {
   /**
    * Whether a candidate may get our vote at all: it must be a voter in our committed
    * configuration or in the latest one in our log (a node that knows no configuration yet
-   * does not judge).
+   * does not judge). A candidate whose log is strictly ahead of ours is not filtered: we may
+   * simply not have seen the entry that made it a voter, and refusing it could leave a
+   * cluster with no electable server (the simulator found this with a lagging voter).
+   * A removed server never gets past this, since its log stops growing when it is removed.
    */
-  private mayVoteFor(candidate: NodeId): boolean {
+  private mayVoteFor(m: VoteMsg): boolean {
     if (!isMember(this._config, this.cfg.id) && this._config.voters.length === 0) return true;
-    return this._config.voters.includes(candidate) || this.latestConfig().voters.includes(candidate);
+    if (this._config.voters.includes(m.from) || this.latestConfig().voters.includes(m.from)) return true;
+    return m.lastTerm > this.log.lastTerm || (m.lastTerm === this.log.lastTerm && m.lastIndex > this.log.lastIndex);
   }
 
   // ------------------------------------------------------------ proposals

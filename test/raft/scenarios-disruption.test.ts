@@ -402,12 +402,20 @@ test('#32 vote requests from a non-member or a non-voter are rejected without to
   for (const kind of ['vote', 'preVote'] as const) {
     const f = lone('n1', { voters: ['n1', 'n2', 'n3'], nonVoters: ['n5'], term: 1, preVote: true });
     for (const from of ['n4', 'n5']) {
-      f.step(voteMsg(kind, from, 'n1', 9, 50, 8, true));
+      // A removed server's log stops growing, so its log is never ahead of ours.
+      f.step(voteMsg(kind, from, 'n1', 9, f.lastIndex, f.lastTerm, true));
       const resp = kind === 'vote' ? 'voteResp' : 'preVoteResp';
       assert.deepEqual(brief(drain(f)), [[resp, from, 1, true]], `${kind} from ${from}`);
       assert.deepEqual([f.term, f.vote, f.role], [1, '', Role.Follower]);
     }
   }
+});
+
+test('#38 a candidate we do not know as a voter but whose log is ahead of ours is heard (we may lag its promotion)', () => {
+  const f = lone('n1', { voters: ['n1', 'n2', 'n3'], term: 1 });
+  f.step(voteMsg('vote', 'n4', 'n1', 9, f.lastIndex + 5, f.lastTerm));
+  assert.deepEqual(brief(drain(f)), [['voteResp', 'n4', 9, false]]);
+  assert.deepEqual([f.term, f.vote], [9, 'n4']);
 });
 
 test('#32 a non-member does not campaign on TimeoutNow (etcd TestTransferNonMember)', () => {
