@@ -302,9 +302,11 @@ export class RaftCore {
         // knows no configuration never campaigns, so without this answer a leader below its
         // term could never reach it (the simulator found this livelock).
         this.send({ type: 'appResp', from: this.cfg.id, to: m.from, term: this._term, index: 0, reject: false, hintIndex: 0, hintTerm: 0 });
-      } else if (m.type === 'preVote') {
-        // Reject with our term so a node that missed terms catches up (etcd#8243).
-        this.send({ type: 'preVoteResp', from: this.cfg.id, to: m.from, term: this._term, reject: true });
+      } else if (m.type === 'preVote' || m.type === 'vote') {
+        // Reject with our term so a node that missed terms catches up (etcd#8243 for pre-votes;
+        // for votes too, as hashicorp does: the simulator found a candidate with the longer log
+        // forever one term behind a lagging candidate that ignored it).
+        this.send({ type: m.type === 'vote' ? 'voteResp' : 'preVoteResp', from: this.cfg.id, to: m.from, term: this._term, reject: true });
       }
       return;
     }
@@ -663,8 +665,9 @@ export class RaftCore {
     this.reset(term);
     this._role = Role.Leader;
     this._leader = this.cfg.id;
+    const next = this.cfg.initialNext === 'commit' ? this.log.commit + 1 : this.log.lastIndex + 1;
     for (const id of members(this._config)) {
-      const pr = new Progress(this.log.lastIndex + 1, this.cfg.maxInflightMsgs, this.cfg.maxInflightBytes);
+      const pr = new Progress(id === this.cfg.id ? this.log.lastIndex + 1 : next, this.cfg.maxInflightMsgs, this.cfg.maxInflightBytes);
       if (id === this.cfg.id) {
         pr.match = this.log.stable;
         pr.state = 'replicate';

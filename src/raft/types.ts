@@ -235,6 +235,11 @@ export interface RaftConfig {
   /** Leader lease: ticks within which a leader must hear from a quorum or step down
    *  (default electionTick; Nomad's LeaderLeaseTimeout is half the election timeout). */
   checkQuorumTick?: number;
+  /** Where a new leader starts replicating to each follower: after its own last entry (the
+   *  default, as etcd and hashicorp do; backtracking finds the match) or after its commit index
+   *  (resends entries the follower may already hold). Both are legal Raft; the simulator
+   *  randomizes it so followers are checked against both kinds of leader. */
+  initialNext?: 'last' | 'commit';
   /** Byte budget of entries in one append. */
   maxSizePerMsg: number;
   /** Max appends in flight to one follower. */

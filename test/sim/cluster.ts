@@ -49,6 +49,7 @@ export interface SimRaftSettings {
   snapshotChunkSize: number;
   /** Leader lease (ticks); undefined = electionTick (the core's default). */
   checkQuorumTick: number | undefined;
+  initialNext: 'last' | 'commit';
   /** How the initial members get their configuration: PersistedState.bootstrap, or core.bootstrap() (a committed first entry). */
   bootstrap: 'persisted' | 'core';
   /** Auto-compact when the applied log exceeds this many entries. */
@@ -130,6 +131,7 @@ export class Cluster implements NodeHost {
       compactEvery: 12 + r.int(40),
       checkQuorumTick: r.chance(0.5) ? undefined : 5,
       bootstrap: r.chance(0.5) ? 'persisted' : 'core',
+      initialNext: r.chance(0.5) ? 'last' : 'commit',
     };
     for (let i = 1; i <= opts.nodes + opts.spares; i++) this.ids.push(`n${i}`);
     for (let i = 0; i < opts.nodes; i++) this.initial.push(this.ids[i]!);
@@ -285,6 +287,7 @@ export class Cluster implements NodeHost {
       maxInflightBytes: s.maxInflightBytes,
       maxUncommittedSize: s.maxUncommittedSize,
       snapshotChunkSize: s.snapshotChunkSize,
+      initialNext: s.initialNext,
     };
     if (s.checkQuorumTick !== undefined) cfg.checkQuorumTick = s.checkQuorumTick;
     if (this.opts.broken) cfg.broken = this.opts.broken;

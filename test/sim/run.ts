@@ -248,7 +248,8 @@ function describe(cl: Cluster): string {
       const n = cl.nodes.get(id)!;
       if (!n.core) return `${id}:${n.status}`;
       const c = n.core;
-      return `${id}:${c.role}/t${c.term}/c${c.commitIndex}/l${c.lastIndex}/a${n.applied}`;
+      const cfg = c.config;
+      return `${id}:${c.role}/t${c.term}/c${c.commitIndex}/l${c.lastIndex}/a${n.applied}/v{${cfg.voters.join(',')}}${cfg.nonVoters.length ? `/nv{${cfg.nonVoters.join(',')}}` : ''}`;
     })
     .join(' ');
 }
