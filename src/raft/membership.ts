@@ -3,7 +3,9 @@ import type { ConfChange, Configuration, NodeId } from './types.ts';
 import { ProposalError } from './types.ts';
 
 export function cloneConfig(c: Configuration): Configuration {
-  return { voters: c.voters.slice(), nonVoters: c.nonVoters.slice() };
+  const out: Configuration = { voters: c.voters.slice(), nonVoters: c.nonVoters.slice() };
+  if (c.addresses) out.addresses = { ...c.addresses };
+  return out;
 }
 
 export function isMember(c: Configuration, id: NodeId): boolean {
@@ -60,5 +62,12 @@ export function applyChange(c: Configuration, cc: ConfChange): Configuration {
   }
   voters.sort();
   nonVoters.sort();
-  return { voters, nonVoters };
+  const out: Configuration = { voters, nonVoters };
+  if (c.addresses || cc.address) {
+    const addresses = { ...c.addresses };
+    if (cc.type === 'remove') delete addresses[cc.id];
+    else if (cc.address) addresses[cc.id] = cc.address;
+    out.addresses = addresses;
+  }
+  return out;
 }

@@ -366,7 +366,7 @@ export class RaftCore {
     }
     const latest = this.latestConfig();
     validateChange(latest, cc);
-    const e = this.appendEntry(EntryType.Config, EMPTY, { type: cc.type, id: cc.id }, applyChange(latest, cc));
+    const e = this.appendEntry(EntryType.Config, EMPTY, cc.address ? { type: cc.type, id: cc.id, address: cc.address } : { type: cc.type, id: cc.id }, applyChange(latest, cc));
     this.pendingConfIndex = e.index;
     return { index: e.index, term: e.term };
   }

@@ -17,6 +17,8 @@ export type ConfChangeType = 'addVoter' | 'addNonVoter' | 'promote' | 'remove';
 export interface ConfChange {
   type: ConfChangeType;
   id: NodeId;
+  /** The server's RPC address ("host:port"), recorded in the configuration (opaque to the core). */
+  address?: string;
 }
 
 export interface Entry {
@@ -34,6 +36,8 @@ export interface Entry {
 export interface Configuration {
   voters: NodeId[];
   nonVoters: NodeId[];
+  /** RPC address of each member that has one ("host:port"); the core carries it, never reads it. */
+  addresses?: Record<NodeId, string>;
 }
 
 /** What must be durable before any message that depends on it leaves the node. */

@@ -129,3 +129,13 @@ test('bootstrap writes the configuration as a committed first entry, once', asyn
   assert.throws(() => c1.bootstrap({ voters: ['a'], nonVoters: [] }), /already has Raft state/);
   assert.throws(() => mk().bootstrap({ voters: [], nonVoters: [] }), /without voters/);
 });
+
+test('membership: configurations carry member addresses through add, promote and remove', () => {
+  let c = applyChange({ voters: ['a'], nonVoters: [], addresses: { a: '10.0.0.1:4647' } }, { type: 'addNonVoter', id: 'b', address: '10.0.0.2:4647' });
+  assert.deepEqual(c, { voters: ['a'], nonVoters: ['b'], addresses: { a: '10.0.0.1:4647', b: '10.0.0.2:4647' } });
+  c = applyChange(c, { type: 'promote', id: 'b' });
+  assert.deepEqual(c.addresses, { a: '10.0.0.1:4647', b: '10.0.0.2:4647' });
+  c = applyChange(c, { type: 'remove', id: 'a' });
+  assert.deepEqual(c, { voters: ['b'], nonVoters: [], addresses: { b: '10.0.0.2:4647' } });
+  assert.equal('addresses' in applyChange({ voters: ['a'], nonVoters: [] }, { type: 'addVoter', id: 'b' }), false);
+});
