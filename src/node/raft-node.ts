@@ -69,7 +69,12 @@ export interface NodeStatus {
   lastIndex: number;
   lastTerm: number;
   snapshotIndex: number;
+  snapshotTerm: number;
+  /** The committed configuration. */
   config: Configuration;
+  /** The newest configuration in the log (maybe uncommitted) and the index of its entry. */
+  latestConfig: Configuration;
+  latestConfigIndex: number;
   /** Milliseconds since we last heard from the leader (0 on the leader). */
   lastContactMs: number;
 }
@@ -257,8 +262,14 @@ export class RaftNode<R = unknown> {
     return this.takeSnapshot(true);
   }
 
+  /** The leader's view of a follower's replication (undefined when not leader). */
+  progress(id: NodeId): ReturnType<RaftCore['progress']> {
+    return this.core.progress(id);
+  }
+
   status(): NodeStatus {
     const c = this.core;
+    const latest = c.latestConfiguration();
     return {
       id: c.id,
       role: c.role,
@@ -269,7 +280,10 @@ export class RaftNode<R = unknown> {
       lastIndex: c.lastIndex,
       lastTerm: c.lastTerm,
       snapshotIndex: c.snapshotMeta.index,
+      snapshotTerm: c.snapshotMeta.term,
       config: c.config,
+      latestConfig: latest.config,
+      latestConfigIndex: latest.index,
       lastContactMs: c.role === Role.Leader ? 0 : Date.now() - this.lastLeaderContact,
     };
   }

@@ -509,6 +509,22 @@ export class RaftCore {
     this.log.compact({ meta: { index, term, config: this.configAt(index) }, data });
   }
 
+  /**
+   * The newest configuration in the log, committed or not, and the index of the entry that set it
+   * (the snapshot index when no entry after the snapshot changed it): what Nomad's
+   * `/v1/operator/raft/configuration` reports.
+   */
+  latestConfiguration(): { config: Configuration; index: number } {
+    let index = this.log.snapshotMeta.index;
+    for (let i = this.log.lastIndex; i >= this.log.firstIndex; i--) {
+      if (this.log.entryAt(i)!.type === EntryType.Config) {
+        index = i;
+        break;
+      }
+    }
+    return { config: cloneConfig(this.latestConfig()), index };
+  }
+
   /** The configuration in force at index (≤ commit). */
   private configAt(index: number): Configuration {
     let c = cloneConfig(this.log.snapshotMeta.config);
