@@ -1,0 +1,50 @@
+// The HttpContext (what the HTTP layer sees) of a running agent.
+import type { HttpContext, MemberJson } from '../http/index.ts';
+import type { Member } from '../membership/index.ts';
+import type { Agent } from './agent.ts';
+
+export function memberJson(m: Member): MemberJson {
+  return {
+    Name: m.name,
+    Addr: m.addr,
+    Port: m.port,
+    Tags: { ...m.tags },
+    Status: m.status,
+    ProtocolMin: 1,
+    ProtocolMax: 5,
+    ProtocolCur: 2,
+    DelegateMin: 2,
+    DelegateMax: 5,
+    DelegateCur: 4,
+  };
+}
+
+export function buildHttpContext(agent: Agent): HttpContext {
+  const cfg = agent.config;
+  return {
+    nodeId: agent.nodeId,
+    nodeName: cfg.name,
+    region: cfg.region,
+    datacenter: cfg.datacenter,
+    holdTimeoutMs: 5000,
+    logger: agent.log,
+    raft: () => agent.raft.status(),
+    httpAddressOf: (id) => agent.membership.members().find((m) => m.id === id && m.status !== 'left')?.tags['http_addr'] || undefined,
+    members: () => agent.membership.members().map(memberJson),
+    self: () => memberJson(agent.membership.local()),
+    redactedConfig: () => redact(cfg),
+    join: async (addresses) => {
+      const r = await agent.membership.join(addresses);
+      return { num_joined: r.joined, error: r.errors.join('; ') };
+    },
+    forceLeave: async (node, prune) => {
+      await agent.membership.forceLeave(node, prune);
+    },
+  };
+}
+
+function redact(cfg: object): unknown {
+  return JSON.parse(
+    JSON.stringify(cfg, (k, v) => (k === 'encrypt' && v ? '<redacted>' : v)),
+  );
+}

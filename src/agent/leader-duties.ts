@@ -1,0 +1,114 @@
+// What the leader does besides Raft: write the cluster ID and the configured defaults once, turn
+// membership news into Raft configuration changes (one at a time), and promote caught-up
+// non-voters (until autopilot takes this over).
+import { randomUUID } from 'node:crypto';
+import type { RaftNode } from '../node/index.ts';
+import { Role, type ConfChange, type Configuration } from '../raft/index.ts';
+
+export interface MemberView {
+  id: string;
+  name: string;
+  status: 'alive' | 'leaving' | 'failed' | 'left';
+  rpcAddr: string;
+}
+
+export interface LeaderDutiesDeps {
+  node: RaftNode<unknown>;
+  selfId: string;
+  /** Commands the state machine needs proposed, if any (cluster ID, defaults); encoded. */
+  missingState(): { what: string; data: Uint8Array }[];
+  members(): MemberView[];
+  logger: { info(o: object, m: string): void; warn(o: object, m: string): void; debug(o: object, m: string): void };
+  intervalMs: number;
+  /** A non-voter this close to the leader's last index for `stableMs` is promoted. */
+  maxLagEntries: number;
+  stableMs: number;
+}
+
+/** The next Raft change that membership asks for, or undefined (pure: §5.3, §4.6). */
+export function nextChange(config: Configuration, members: MemberView[], selfId: string): ConfChange | undefined {
+  const inConfig = (id: string) => config.voters.includes(id) || config.nonVoters.includes(id);
+  for (const m of members) {
+    if (m.id === selfId || !m.id) continue;
+    if (m.status === 'left' && inConfig(m.id)) return { type: 'remove', id: m.id };
+  }
+  for (const m of members) {
+    if (m.id === selfId || !m.id) continue;
+    if (m.status !== 'alive') continue;
+    if (!inConfig(m.id)) return { type: 'addNonVoter', id: m.id, address: m.rpcAddr };
+  }
+  // A member whose address changed (restarted elsewhere): re-add it with the new address.
+  for (const m of members) {
+    if (m.id === selfId || !m.id || m.status !== 'alive') continue;
+    const known = config.addresses?.[m.id];
+    if (inConfig(m.id) && known !== undefined && known !== m.rpcAddr) return { type: 'remove', id: m.id };
+  }
+  return undefined;
+}
+
+export class LeaderDuties {
+  private timer: NodeJS.Timeout | undefined;
+  private busy = false;
+  /** When each non-voter was first seen caught up (reset when it falls behind). */
+  private caughtUpSince = new Map<string, number>();
+
+  constructor(private readonly d: LeaderDutiesDeps) {}
+
+  start(): void {
+    this.timer = setInterval(() => void this.tick(), this.d.intervalMs);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+  }
+
+  /** One pass; never throws (errors are logged and retried next pass). */
+  async tick(): Promise<void> {
+    if (this.busy) return;
+    const node = this.d.node;
+    if (node.status().role !== Role.Leader) {
+      this.caughtUpSince.clear();
+      return;
+    }
+    this.busy = true;
+    try {
+      for (const m of this.d.missingState()) {
+        this.d.logger.info({ what: m.what }, 'leader writes missing cluster state');
+        await node.propose(m.data);
+      }
+      const s = node.status();
+      if (s.latestConfigIndex > s.commitIndex) return; // a change is in flight
+      const change = nextChange(s.latestConfig, this.d.members(), this.d.selfId) ?? this.promotion(s.latestConfig, s.lastIndex);
+      if (change) {
+        this.d.logger.info({ change }, 'changing the raft configuration');
+        await node.proposeConfChange(change);
+      }
+    } catch (e) {
+      this.d.logger.warn({ err: (e as Error).message }, 'leader duty failed; will retry');
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  private promotion(config: Configuration, lastIndex: number): ConfChange | undefined {
+    const now = Date.now();
+    const alive = new Set(this.d.members().filter((m) => m.status === 'alive').map((m) => m.id));
+    for (const id of config.nonVoters) {
+      const pr = this.d.node.progress(id);
+      const caughtUp = pr !== undefined && alive.has(id) && pr.match >= lastIndex - this.d.maxLagEntries && pr.recentActive;
+      if (!caughtUp) {
+        this.caughtUpSince.delete(id);
+        continue;
+      }
+      const since = this.caughtUpSince.get(id) ?? now;
+      this.caughtUpSince.set(id, since);
+      if (now - since >= this.d.stableMs) return { type: 'promote', id };
+    }
+    return undefined;
+  }
+}
+
+export function newClusterId(): { clusterId: string; createTime: number } {
+  return { clusterId: randomUUID(), createTime: Date.now() };
+}

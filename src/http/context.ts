@@ -1,0 +1,46 @@
+// What the HTTP layer needs from the running server. The agent implements it; tests may fake it.
+import type { NodeStatus } from '../node/index.ts';
+
+/** A member as Nomad's API shows it (Serf's member object, §1.13). */
+export interface MemberJson {
+  Name: string;
+  Addr: string;
+  Port: number;
+  Tags: Record<string, string>;
+  Status: string;
+  ProtocolMin: number;
+  ProtocolMax: number;
+  ProtocolCur: number;
+  DelegateMin: number;
+  DelegateMax: number;
+  DelegateCur: number;
+}
+
+export interface JoinResult {
+  num_joined: number;
+  error: string;
+  warning?: string;
+}
+
+export interface HttpContext {
+  readonly nodeId: string;
+  readonly nodeName: string;
+  readonly region: string;
+  readonly datacenter: string;
+  /** How long a request waits for a leader before `No cluster leader` (Nomad's RPCHoldTimeout). */
+  readonly holdTimeoutMs: number;
+  /** The local Raft view. */
+  raft(): NodeStatus;
+  /** The HTTP address ("host:port") of a server, from membership tags; undefined if unknown. */
+  httpAddressOf(nodeId: string): string | undefined;
+  /** Every member this server knows (all statuses). */
+  members(): MemberJson[];
+  /** This server's own member entry. */
+  self(): MemberJson;
+  /** The effective agent configuration, secrets redacted (for /v1/agent/self). */
+  redactedConfig(): unknown;
+  /** Extra stats for /v1/agent/self (`stats.raft` is built by the HTTP layer from raft()). */
+  join(addresses: string[]): Promise<JoinResult>;
+  forceLeave(node: string, prune: boolean): Promise<void>;
+  readonly logger: { info(o: object, m: string): void; warn(o: object, m: string): void };
+}

@@ -1,0 +1,46 @@
+// Nomad's error encoding (contract §0.1): plain text bodies, the status chosen by the error.
+import type { NextFunction, Request, Response } from 'express';
+
+/** An error with the HTTP status it answers with (Nomad's CodedError). */
+export class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'HttpError';
+  }
+}
+
+export const NO_LEADER = 'No cluster leader';
+
+/** Maps an error to Nomad's status and text, in §0.1's order. */
+export function statusOf(err: unknown): { status: number; message: string } {
+  if (err instanceof HttpError) return { status: err.status, message: err.message };
+  const e = err as { status?: number; statusCode?: number; type?: string; message?: string };
+  // body-parser errors (express.json / express.raw)
+  if (e?.type === 'entity.too.large') return { status: 413, message: 'Request body too large' };
+  if (e?.type === 'entity.parse.failed') return { status: 400, message: `Failed to parse request body: ${e.message ?? ''}` };
+  const message = e?.message ?? String(err);
+  if (message.endsWith('Permission denied')) return { status: 403, message: 'Permission denied' };
+  if (message.endsWith('ACL token not found')) return { status: 403, message: 'ACL token not found' };
+  if (typeof e?.status === 'number' && e.status >= 400 && e.status < 600) return { status: e.status, message };
+  return { status: 500, message };
+}
+
+export function sendError(res: Response, status: number, message: string): void {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  res.status(status).type('text/plain; charset=utf-8').send(message);
+}
+
+/** The last middleware: every error becomes a plain-text answer; the server keeps serving. */
+export function errorMiddleware(log: { warn(o: object, m: string): void }) {
+  return (err: unknown, req: Request, res: Response, _next: NextFunction): void => {
+    const { status, message } = statusOf(err);
+    if (status >= 500) log.warn({ method: req.method, path: req.path, err: message }, 'request failed');
+    sendError(res, status, message);
+  };
+}

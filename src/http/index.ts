@@ -1,0 +1,63 @@
+// The HTTP API: an Express app over an HttpContext (the running server), and its listener.
+import http from 'node:http';
+import express, { type Express } from 'express';
+import type { HttpContext } from './context.ts';
+import { errorMiddleware, HttpError } from './errors.ts';
+import { agentRoutes } from './routes/agent.ts';
+import { operatorRaftRoutes } from './routes/operator-raft.ts';
+import { statusRoutes } from './routes/status.ts';
+
+export type { HttpContext, MemberJson, JoinResult } from './context.ts';
+export { HttpError } from './errors.ts';
+export { raftStats } from './routes/agent.ts';
+
+export function createHttpApp(ctx: HttpContext): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.disable('etag');
+  app.set('query parser', 'extended');
+  app.use(statusRoutes(ctx));
+  app.use(agentRoutes(ctx));
+  app.use(operatorRaftRoutes(ctx));
+  app.use((req, _res, next) => next(new HttpError(404, `Invalid URL path: ${req.path}`)));
+  app.use(errorMiddleware(ctx.logger));
+  return app;
+}
+
+export interface HttpLimits {
+  /** Headers must arrive within this (ms). */
+  headersTimeoutMs: number;
+  /** The whole request must finish within this (ms). */
+  requestTimeoutMs: number;
+  /** Open connections per client address. */
+  maxConnsPerClient: number;
+}
+
+/** Listens on host:port (0 = any free port); resolves with the server once bound. */
+export function listenHttp(app: Express, host: string, port: number, limits: HttpLimits): Promise<http.Server> {
+  const server = http.createServer(app);
+  server.headersTimeout = limits.headersTimeoutMs;
+  server.requestTimeout = limits.requestTimeoutMs;
+  const perClient = new Map<string, number>();
+  server.on('connection', (sock) => {
+    const key = sock.remoteAddress ?? '';
+    const n = (perClient.get(key) ?? 0) + 1;
+    if (limits.maxConnsPerClient > 0 && n > limits.maxConnsPerClient) {
+      sock.destroy();
+      return;
+    }
+    perClient.set(key, n);
+    sock.on('close', () => {
+      const left = (perClient.get(key) ?? 1) - 1;
+      if (left <= 0) perClient.delete(key);
+      else perClient.set(key, left);
+    });
+  });
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve(server);
+    });
+  });
+}

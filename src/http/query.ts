@@ -1,0 +1,39 @@
+// Query-string parsing shared by the read endpoints (contract §0.1).
+import type { Request } from 'express';
+import { HttpError } from './errors.ts';
+
+function single(req: Request, name: string): string | undefined {
+  const v = req.query[name];
+  if (v === undefined) return undefined;
+  if (Array.isArray(v)) return String(v[0] ?? '');
+  return typeof v === 'string' ? v : '';
+}
+
+const TRUE = new Set(['1', 't', 'T', 'TRUE', 'true', 'True']);
+const FALSE = new Set(['0', 'f', 'F', 'FALSE', 'false', 'False']);
+
+/** `?stale`: present with no value → true; otherwise Go's ParseBool; anything else → 400. */
+export function parseStale(req: Request): boolean {
+  const v = single(req, 'stale');
+  if (v === undefined) return false;
+  if (v === '' || TRUE.has(v)) return true;
+  if (FALSE.has(v)) return false;
+  throw new HttpError(400, 'Expect `true` or `false` for `stale` query string parameter');
+}
+
+/** One region only (Part A §19): another region answers 500 `No path to region`. */
+export function checkRegion(req: Request, region: string): void {
+  const v = single(req, 'region');
+  if (v !== undefined && v !== '' && v !== region) throw new HttpError(500, 'No path to region');
+}
+
+export function queryString(req: Request, name: string): string | undefined {
+  return single(req, name);
+}
+
+/** Every value of a repeatable parameter (`?address=a&address=b`). */
+export function queryAll(req: Request, name: string): string[] {
+  const v = req.query[name];
+  if (v === undefined) return [];
+  return (Array.isArray(v) ? v : [v]).map((x) => String(x));
+}
