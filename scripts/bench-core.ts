@@ -56,7 +56,7 @@ function run(batchSize: number, durationMs: number) {
   applied = 0;
   const payload = new Uint8Array(size).fill(7);
   const start = process.hrtime.bigint();
-  const deadline = start + BigInt(durationMs) * 1_000_000n;
+  const deadline = start + BigInt(Math.round(durationMs)) * 1_000_000n;
   let proposed = 0;
   while (process.hrtime.bigint() < deadline) {
     for (let i = 0; i < batchSize; i++) leader.propose(payload);
