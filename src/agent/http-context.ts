@@ -1,5 +1,7 @@
 // The HttpContext (what the HTTP layer sees) of a running agent.
-import type { HttpContext, MemberJson } from '../http/index.ts';
+import { encodeCommand, type ApplyResult } from '../fsm/index.ts';
+import { HttpError, type HttpContext, type MemberJson } from '../http/index.ts';
+import { ProposalError } from '../raft/index.ts';
 import type { Member } from '../membership/index.ts';
 import type { Agent } from './agent.ts';
 
@@ -37,6 +39,21 @@ export function buildHttpContext(agent: Agent): HttpContext {
       const r = await agent.membership.join(addresses);
       return { num_joined: r.joined, error: r.errors.join('; ') };
     },
+    limits: { jsonBodyBytes: cfg.limits.httpMaxJsonBodyBytes },
+    apply: async (command) => {
+      try {
+        const { index, result } = await agent.raft.propose(encodeCommand(command));
+        return { index, result: result as ApplyResult };
+      } catch (e) {
+        // Refused before it was proposed: it never takes effect (Part A §7).
+        if (e instanceof ProposalError && e.code === 'not-leader') throw new HttpError(500, 'No cluster leader');
+        throw e;
+      }
+    },
+    consistentRead: async () => {
+      await agent.raft.readIndex();
+    },
+    state: () => agent.fsm,
     forceLeave: async (node, prune) => {
       await agent.membership.forceLeave(node, prune);
     },

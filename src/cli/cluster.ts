@@ -77,7 +77,8 @@ export async function runCluster(argv: string[]): Promise<number> {
     await mkdir(dir, { recursive: true });
     const cfg = path.join(dir, 'agent.hcl');
     await writeFile(cfg, nodeConfigHcl(plan, n));
-    const child = spawn(BIN, ['agent', '-config', cfg], { stdio: 'inherit' });
+    // Own process group: a terminal's Ctrl-C reaches only us, and we stop each server once.
+    const child = spawn(BIN, ['agent', '-config', cfg], { stdio: 'inherit', detached: true });
     children.push(child);
   }
   process.stdout.write(`opraft: ${plan.nodes} servers, data under ${plan.dataDir}\n`);
@@ -96,6 +97,9 @@ export async function runCluster(argv: string[]): Promise<number> {
     stopping = true;
     for (const c of children) if (c.exitCode === null) c.kill(signal);
   };
+  process.on('exit', () => {
+    for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+  });
   process.on('SIGINT', () => stopAll('SIGINT'));
   process.on('SIGTERM', () => stopAll('SIGTERM'));
   let failed = false;

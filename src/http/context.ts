@@ -1,4 +1,5 @@
 // What the HTTP layer needs from the running server. The agent implements it; tests may fake it.
+import type { ApplyResult, Command, Fsm } from '../fsm/index.ts';
 import type { NodeStatus } from '../node/index.ts';
 
 /** A member as Nomad's API shows it (Serf's member object, §1.13). */
@@ -42,5 +43,13 @@ export interface HttpContext {
   /** Extra stats for /v1/agent/self (`stats.raft` is built by the HTTP layer from raft()). */
   join(addresses: string[]): Promise<JoinResult>;
   forceLeave(node: string, prune: boolean): Promise<void>;
+  /** Request limits (Part A §13). */
+  readonly limits: { jsonBodyBytes: number };
+  /** Proposes a command through Raft (on the leader); resolves with the state machine's result. */
+  apply(command: Command): Promise<{ index: number; result: ApplyResult }>;
+  /** Waits until a read here is linearizable (ReadIndex, Part A §8). */
+  consistentRead(): Promise<void>;
+  /** The local replicated state (read-only use). */
+  state(): Fsm;
   readonly logger: { info(o: object, m: string): void; warn(o: object, m: string): void };
 }

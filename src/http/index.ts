@@ -6,6 +6,7 @@ import { errorMiddleware, HttpError } from './errors.ts';
 import { agentRoutes } from './routes/agent.ts';
 import { operatorRaftRoutes } from './routes/operator-raft.ts';
 import { statusRoutes } from './routes/status.ts';
+import { variableRoutes } from './routes/variables.ts';
 
 export type { HttpContext, MemberJson, JoinResult } from './context.ts';
 export { HttpError } from './errors.ts';
@@ -19,6 +20,7 @@ export function createHttpApp(ctx: HttpContext): Express {
   app.use(statusRoutes(ctx));
   app.use(agentRoutes(ctx));
   app.use(operatorRaftRoutes(ctx));
+  app.use(variableRoutes(ctx));
   app.use((req, _res, next) => next(new HttpError(404, `Invalid URL path: ${req.path}`)));
   app.use(errorMiddleware(ctx.logger));
   return app;

@@ -1,13 +1,26 @@
-// Success encoding (contract §0.1): JSON with `?pretty`, empty 200 for nothing.
+// Success encoding (contract §0.1): JSON with `?pretty`, empty 200 for nothing, query meta headers.
 import type { Request, Response } from 'express';
+
+/** JSON.stringify that writes bigints (Unix-nanosecond times) as exact JSON numbers. */
+export function toJson(body: unknown, indent?: number): string {
+  const text = JSON.stringify(body, (_k, v: unknown) => (typeof v === 'bigint' ? `\u0000big:${v}` : v), indent);
+  return text.replace(/"\\u0000big:(-?\d+)"/g, '$1');
+}
 
 export function sendJson(req: Request, res: Response, body: unknown, status = 200): void {
   const pretty = req.query.pretty !== undefined && req.query.pretty !== '0';
   res.status(status).type('application/json');
-  res.send(pretty ? JSON.stringify(body, null, 4) + '\n' : JSON.stringify(body));
+  res.send(pretty ? toJson(body, 4) + '\n' : toJson(body));
 }
 
 /** A 200 with an empty body and no Content-Type, as Nomad's nil handler result. */
 export function sendEmpty(res: Response, status = 200): void {
   res.status(status).end();
+}
+
+/** Nomad's setMeta: X-Nomad-Index, X-Nomad-KnownLeader, X-Nomad-LastContact (ms, 0 on the leader). */
+export function setQueryMeta(res: Response, meta: { index: number; knownLeader: boolean; lastContactMs: number }): void {
+  res.setHeader('X-Nomad-Index', String(meta.index));
+  res.setHeader('X-Nomad-KnownLeader', String(meta.knownLeader));
+  res.setHeader('X-Nomad-LastContact', String(Math.max(0, Math.round(meta.lastContactMs))));
 }

@@ -1,0 +1,110 @@
+// /v1/vars and /v1/var/<path> (Part A §23): Nomad's variables, namespace "default", with CAS.
+import { Router, type Request, type Response } from 'express';
+import type { HttpContext } from '../context.ts';
+import { field, jsonBody, rawBody } from '../body.ts';
+import { HttpError } from '../errors.ts';
+import { leaderOnly } from '../leader.ts';
+import { parseStale, queryString } from '../query.ts';
+import { sendJson, setQueryMeta } from '../respond.ts';
+import { checkRegionMw } from './status.ts';
+
+const PATH_PATTERN = /^[a-zA-Z0-9\-_~/]{1,128}$/;
+
+// The body is read after leaderOnly: a request proxied to the leader must still hold its stream.
+export function variableRoutes(ctx: HttpContext): Router {
+  const r = Router();
+  const staleForReads = (req: Request) => req.method === 'GET' && parseStale(req);
+
+  r.all('/v1/vars', checkRegionMw(ctx), (req, _res, next) => (req.method === 'GET' ? next() : next(new HttpError(400, 'Invalid method'))), leaderOnly(ctx, parseStale), async (req, res) => {
+    if (!parseStale(req)) await ctx.consistentRead();
+    const prefix = queryString(req, 'prefix') ?? '';
+    setQueryMeta(res, readMeta(ctx));
+    sendJson(req, res, ctx.state().listVariables(prefix));
+  });
+
+  r.all(['/v1/var', '/v1/var/', '/v1/var/*path'], checkRegionMw(ctx), leaderOnly(ctx, staleForReads), rawBody(ctx.limits.jsonBodyBytes), async (req, res) => {
+    const path = variablePath(req);
+    switch (req.method) {
+      case 'GET':
+        return readVariable(ctx, req, res, path);
+      case 'PUT':
+      case 'POST':
+        return writeVariable(ctx, req, res, path);
+      case 'DELETE':
+        return deleteVariable(ctx, req, res, path);
+      default:
+        throw new HttpError(400, 'Invalid method');
+    }
+  });
+  return r;
+}
+
+function variablePath(req: Request): string {
+  const p = (req.params as { path?: string[] }).path;
+  const path = Array.isArray(p) ? p.join('/') : '';
+  if (path === '') throw new HttpError(400, 'missing variable path');
+  return path;
+}
+
+function readMeta(ctx: HttpContext) {
+  const s = ctx.raft();
+  return { index: ctx.state().latestIndex('variables'), knownLeader: s.leader !== '', lastContactMs: s.lastContactMs };
+}
+
+async function readVariable(ctx: HttpContext, req: Request, res: Response, path: string): Promise<void> {
+  if (!parseStale(req)) await ctx.consistentRead();
+  const v = ctx.state().variable(path);
+  setQueryMeta(res, readMeta(ctx));
+  if (!v) throw new HttpError(404, 'variable not found');
+  sendJson(req, res, v);
+}
+
+/** `?cas=<n>`: undefined when absent; a bad number → 400 naming it. */
+function casParam(req: Request): number | undefined {
+  const v = queryString(req, 'cas');
+  if (v === undefined) return undefined;
+  if (!/^\d+$/.test(v) || !Number.isSafeInteger(Number(v))) throw new HttpError(400, `Error parsing cas value: "${v}" is not an unsigned integer`);
+  return Number(v);
+}
+
+async function writeVariable(ctx: HttpContext, req: Request, res: Response, path: string): Promise<void> {
+  if (!PATH_PATTERN.test(path)) throw new HttpError(400, `invalid path "${path}"`);
+  const cas = casParam(req);
+  const items = field(jsonBody(req), 'Items');
+  if (items === null || items === undefined || typeof items !== 'object' || Array.isArray(items) || Object.keys(items).length === 0) {
+    throw new HttpError(400, 'variable missing required Items object');
+  }
+  for (const [k, v] of Object.entries(items)) {
+    if (typeof v !== 'string') throw new HttpError(400, `variable item "${k}" must be a string`);
+  }
+  const { index, result } = await ctx.apply({
+    type: 'upsertVariable',
+    path,
+    items: items as Record<string, string>,
+    time: BigInt(Date.now()) * 1_000_000n,
+    ...(cas === undefined ? {} : { cas }),
+  });
+  if (!result.ok) return failure(req, res, result, index);
+  res.setHeader('X-Nomad-Index', String(index));
+  sendJson(req, res, result.type === 'upsertVariable' ? result.variable : null);
+}
+
+async function deleteVariable(ctx: HttpContext, req: Request, res: Response, path: string): Promise<void> {
+  if (!PATH_PATTERN.test(path)) throw new HttpError(400, `invalid path "${path}"`);
+  const cas = casParam(req);
+  const { index, result } = await ctx.apply({ type: 'deleteVariable', path, ...(cas === undefined ? {} : { cas }) });
+  if (!result.ok) return failure(req, res, result, index);
+  res.setHeader('X-Nomad-Index', String(index));
+  res.status(200).end();
+}
+
+function failure(req: Request, res: Response, result: Extract<Awaited<ReturnType<HttpContext['apply']>>['result'], { ok: false }>, index: number): void {
+  if (result.code === 'conflict' && 'conflict' in result) {
+    const current = result.conflict as { ModifyIndex?: number };
+    res.setHeader('X-Nomad-Index', String(current.ModifyIndex ?? 0));
+    sendJson(req, res, result.conflict, 409);
+    return;
+  }
+  void index;
+  throw new HttpError(result.code === 'invalid' ? 400 : result.code === 'not-found' ? 404 : 500, result.error);
+}
