@@ -44,6 +44,11 @@ export class Agent {
 
   /** Set once HTTP listens (our HTTP address is one of our membership tags). */
   membership!: Membership;
+  /** The longest election timeout (ticks × tick length): how long a transfer may take. */
+  get electionTimeoutMs(): number {
+    const t = raftTiming(this.config);
+    return t.tickMs * 2 * (t.raft.electionTick ?? 10);
+  }
   httpAddr = '';
 
   static async start(config: AgentConfig, opts: AgentOptions): Promise<Agent> {

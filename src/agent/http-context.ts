@@ -1,6 +1,6 @@
 // The HttpContext (what the HTTP layer sees) of a running agent.
 import { encodeCommand, type ApplyResult } from '../fsm/index.ts';
-import { HttpError, type HttpContext, type MemberJson } from '../http/index.ts';
+import { ALLOW_ALL, HttpError, PERMISSION_DENIED, type HttpContext, type MemberJson } from '../http/index.ts';
 import { ProposalError } from '../raft/index.ts';
 import type { Member } from '../membership/index.ts';
 import type { Agent } from './agent.ts';
@@ -54,6 +54,29 @@ export function buildHttpContext(agent: Agent): HttpContext {
       await agent.raft.readIndex();
     },
     state: () => agent.fsm,
+    resolveAcl: async () => {
+      if (!cfg.acl.enabled) return ALLOW_ALL;
+      throw new HttpError(403, PERMISSION_DENIED);
+    },
+    changeConfiguration: async (change) => {
+      try {
+        await agent.raft.proposeConfChange(change);
+      } catch (e) {
+        if (e instanceof ProposalError && e.code === 'not-leader') throw new HttpError(500, 'No cluster leader');
+        throw e;
+      }
+    },
+    transferLeadership: async (id) => {
+      agent.raft.transferLeadership(id);
+      // The core aborts a transfer after an election timeout; wait a little longer than that.
+      const deadline = Date.now() + agent.electionTimeoutMs * 2;
+      while (Date.now() < deadline) {
+        const s = agent.raft.status();
+        if (s.leader === id && s.term > 0) return;
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      throw new Error(`leadership did not move to ${id} within ${agent.electionTimeoutMs * 2} ms`);
+    },
     forceLeave: async (node, prune) => {
       await agent.membership.forceLeave(node, prune);
     },

@@ -1,6 +1,9 @@
 // What the HTTP layer needs from the running server. The agent implements it; tests may fake it.
 import type { ApplyResult, Command, Fsm } from '../fsm/index.ts';
+import type { IncomingHttpHeaders } from 'node:http';
 import type { NodeStatus } from '../node/index.ts';
+import type { ConfChange } from '../raft/index.ts';
+import type { AclChecks } from './acl.ts';
 
 /** A member as Nomad's API shows it (Serf's member object, §1.13). */
 export interface MemberJson {
@@ -49,6 +52,12 @@ export interface HttpContext {
   apply(command: Command): Promise<{ index: number; result: ApplyResult }>;
   /** Waits until a read here is linearizable (ReadIndex, Part A §8). */
   consistentRead(): Promise<void>;
+  /** The caller's permissions from the request's token (ACLs disabled: everything allowed). */
+  resolveAcl(headers: IncomingHttpHeaders): Promise<AclChecks>;
+  /** One Raft membership change, on the leader; resolves once committed. */
+  changeConfiguration(change: ConfChange): Promise<void>;
+  /** Moves leadership to the server `id`; resolves once it leads (rejects after the attempts fail). */
+  transferLeadership(id: string): Promise<void>;
   /** The local replicated state (read-only use). */
   state(): Fsm;
   readonly logger: { info(o: object, m: string): void; warn(o: object, m: string): void };

@@ -7,9 +7,12 @@ import { agentRoutes } from './routes/agent.ts';
 import { operatorRaftRoutes } from './routes/operator-raft.ts';
 import { statusRoutes } from './routes/status.ts';
 import { variableRoutes } from './routes/variables.ts';
+import { schedulerRoutes } from './routes/operator-scheduler.ts';
+import { autopilotConfigRoutes } from './routes/operator-autopilot.ts';
 
 export type { HttpContext, MemberJson, JoinResult } from './context.ts';
 export { HttpError } from './errors.ts';
+export { ALLOW_ALL, PERMISSION_DENIED, type AclChecks } from './acl.ts';
 export { raftStats } from './routes/agent.ts';
 
 export function createHttpApp(ctx: HttpContext): Express {
@@ -21,6 +24,8 @@ export function createHttpApp(ctx: HttpContext): Express {
   app.use(agentRoutes(ctx));
   app.use(operatorRaftRoutes(ctx));
   app.use(variableRoutes(ctx));
+  app.use(schedulerRoutes(ctx));
+  app.use(autopilotConfigRoutes(ctx));
   app.use((req, _res, next) => next(new HttpError(404, `Invalid URL path: ${req.path}`)));
   app.use(errorMiddleware(ctx.logger));
   return app;

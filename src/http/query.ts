@@ -37,3 +37,13 @@ export function queryAll(req: Request, name: string): string[] {
   if (v === undefined) return [];
   return (Array.isArray(v) ? v : [v]).map((x) => String(x));
 }
+
+/** `?cas=<n>` (uint64): undefined when absent; present but not a number → 400 naming the value. */
+export function parseCas(req: Request): number | undefined {
+  const v = single(req, 'cas');
+  if (v === undefined) return undefined;
+  if (!/^\d+$/.test(v) || !Number.isSafeInteger(Number(v))) {
+    throw new HttpError(400, `Error parsing cas value: strconv.ParseUint: parsing ${JSON.stringify(v)}: invalid syntax`);
+  }
+  return Number(v);
+}

@@ -1,10 +1,11 @@
 // /v1/vars and /v1/var/<path> (Part A §23): Nomad's variables, namespace "default", with CAS.
 import { Router, type Request, type Response } from 'express';
 import type { HttpContext } from '../context.ts';
+import { aclOf } from '../acl.ts';
 import { field, jsonBody, rawBody } from '../body.ts';
 import { HttpError } from '../errors.ts';
 import { leaderOnly } from '../leader.ts';
-import { parseStale, queryString } from '../query.ts';
+import { parseCas, parseStale, queryString } from '../query.ts';
 import { sendJson, setQueryMeta } from '../respond.ts';
 import { checkRegionMw } from './status.ts';
 
@@ -18,12 +19,18 @@ export function variableRoutes(ctx: HttpContext): Router {
   r.all('/v1/vars', checkRegionMw(ctx), (req, _res, next) => (req.method === 'GET' ? next() : next(new HttpError(400, 'Invalid method'))), leaderOnly(ctx, parseStale), async (req, res) => {
     if (!parseStale(req)) await ctx.consistentRead();
     const prefix = queryString(req, 'prefix') ?? '';
+    const acl = await aclOf(ctx, req);
     setQueryMeta(res, readMeta(ctx));
-    sendJson(req, res, ctx.state().listVariables(prefix));
+    // Nomad filters the list to what the caller may list, rather than refusing it.
+    sendJson(req, res, ctx.state().listVariables(prefix).filter((v) => acl.allowVariableOp(v.Namespace, v.Path, 'list')));
   });
 
   r.all(['/v1/var', '/v1/var/', '/v1/var/*path'], checkRegionMw(ctx), leaderOnly(ctx, staleForReads), rawBody(ctx.limits.jsonBodyBytes), async (req, res) => {
     const path = variablePath(req);
+    const op = req.method === 'GET' ? 'read' : req.method === 'DELETE' ? 'destroy' : 'write';
+    if (['GET', 'PUT', 'POST', 'DELETE'].includes(req.method) && !(await aclOf(ctx, req)).allowVariableOp('default', path, op)) {
+      throw new HttpError(403, 'Permission denied');
+    }
     switch (req.method) {
       case 'GET':
         return readVariable(ctx, req, res, path);
@@ -59,17 +66,9 @@ async function readVariable(ctx: HttpContext, req: Request, res: Response, path:
   sendJson(req, res, v);
 }
 
-/** `?cas=<n>`: undefined when absent; a bad number → 400 naming it. */
-function casParam(req: Request): number | undefined {
-  const v = queryString(req, 'cas');
-  if (v === undefined) return undefined;
-  if (!/^\d+$/.test(v) || !Number.isSafeInteger(Number(v))) throw new HttpError(400, `Error parsing cas value: "${v}" is not an unsigned integer`);
-  return Number(v);
-}
-
 async function writeVariable(ctx: HttpContext, req: Request, res: Response, path: string): Promise<void> {
   if (!PATH_PATTERN.test(path)) throw new HttpError(400, `invalid path "${path}"`);
-  const cas = casParam(req);
+  const cas = parseCas(req);
   const items = field(jsonBody(req), 'Items');
   if (items === null || items === undefined || typeof items !== 'object' || Array.isArray(items) || Object.keys(items).length === 0) {
     throw new HttpError(400, 'variable missing required Items object');
@@ -91,7 +90,7 @@ async function writeVariable(ctx: HttpContext, req: Request, res: Response, path
 
 async function deleteVariable(ctx: HttpContext, req: Request, res: Response, path: string): Promise<void> {
   if (!PATH_PATTERN.test(path)) throw new HttpError(400, `invalid path "${path}"`);
-  const cas = casParam(req);
+  const cas = parseCas(req);
   const { index, result } = await ctx.apply({ type: 'deleteVariable', path, ...(cas === undefined ? {} : { cas }) });
   if (!result.ok) return failure(req, res, result, index);
   res.setHeader('X-Nomad-Index', String(index));

@@ -1,0 +1,87 @@
+// An in-process HTTP app over a real Fsm and a fake single-leader Raft: commands apply at once at
+// increasing indexes. Fast enough for every status code and JSON shape of the operator API.
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createHttpApp, ALLOW_ALL, type AclChecks, type HttpContext } from '../../src/http/index.ts';
+import { Fsm, encodeCommand, defaultAutopilotFields, defaultSchedulerFields, type ApplyResult, type Command } from '../../src/fsm/index.ts';
+import type { ConfChange, Configuration } from '../../src/raft/index.ts';
+import { Role } from '../../src/raft/index.ts';
+
+export interface FakeServer {
+  url: string;
+  fsm: Fsm;
+  config: Configuration;
+  /** Set to '' to play a server that knows no leader. */
+  leader: string;
+  acl: AclChecks;
+  changes: ConfChange[];
+  transfers: string[];
+  close(): Promise<void>;
+  fetch(path: string, init?: RequestInit): Promise<{ status: number; text: string; json: unknown; headers: Headers }>;
+}
+
+export async function startFakeServer(opts: { seed?: boolean } = {}): Promise<FakeServer> {
+  const fsm = new Fsm();
+  let index = 0;
+  const apply = (c: Command) => {
+    index++;
+    return { index, result: fsm.apply(index, encodeCommand(c)) as ApplyResult };
+  };
+  if (opts.seed !== false) apply({ type: 'seedDefaults', scheduler: defaultSchedulerFields(), autopilot: defaultAutopilotFields() });
+  const s: Partial<FakeServer> = {
+    fsm,
+    config: { voters: ['11111111-1111-4111-8111-111111111111', '22222222-2222-4222-8222-222222222222'], nonVoters: [], addresses: { '11111111-1111-4111-8111-111111111111': '10.0.0.1:4647', '22222222-2222-4222-8222-222222222222': '10.0.0.2:4647' } },
+    leader: '11111111-1111-4111-8111-111111111111',
+    acl: ALLOW_ALL,
+    changes: [],
+    transfers: [],
+  };
+  const self = s as FakeServer;
+  const ctx: HttpContext = {
+    nodeId: '11111111-1111-4111-8111-111111111111',
+    nodeName: 'fake',
+    region: 'global',
+    datacenter: 'dc1',
+    holdTimeoutMs: 100,
+    limits: { jsonBodyBytes: 64 * 1024 },
+    logger: { info() {}, warn() {} },
+    raft: () => ({
+      id: ctx.nodeId, role: self.leader === ctx.nodeId ? Role.Leader : Role.Follower, leader: self.leader, term: 2, vote: '', commitIndex: index, appliedIndex: index,
+      lastIndex: index, lastTerm: 2, snapshotIndex: 0, snapshotTerm: 0, config: self.config, latestConfig: self.config, latestConfigIndex: 1, lastContactMs: 0,
+    }) as ReturnType<HttpContext['raft']>,
+    httpAddressOf: () => undefined,
+    members: () => [],
+    self: () => ({ Name: 'fake.global', Addr: '10.0.0.1', Port: 4647, Tags: {}, Status: 'alive', ProtocolMin: 1, ProtocolMax: 5, ProtocolCur: 2, DelegateMin: 2, DelegateMax: 5, DelegateCur: 4 }),
+    redactedConfig: () => ({}),
+    join: async () => ({ num_joined: 0, error: '' }),
+    forceLeave: async () => {},
+    apply: async (c) => apply(c),
+    consistentRead: async () => {},
+    state: () => fsm,
+    resolveAcl: async () => self.acl,
+    changeConfiguration: async (c) => {
+      self.changes.push(c);
+    },
+    transferLeadership: async (id) => {
+      self.transfers.push(id);
+      self.leader = id;
+    },
+  };
+  const server = http.createServer(createHttpApp(ctx));
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  self.url = url;
+  self.close = () => new Promise((r) => server.close(() => r()));
+  self.fetch = async (path, init) => {
+    const res = await fetch(url + path, init);
+    const text = await res.text();
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      json = undefined;
+    }
+    return { status: res.status, text, json, headers: res.headers };
+  };
+  return self;
+}
