@@ -39,7 +39,23 @@ export function buildHttpContext(agent: Agent): HttpContext {
       const r = await agent.membership.join(addresses);
       return { num_joined: r.joined, error: r.errors.join('; ') };
     },
-    limits: { jsonBodyBytes: cfg.limits.httpMaxJsonBodyBytes },
+    limits: {
+      jsonBodyBytes: cfg.limits.httpMaxJsonBodyBytes,
+      snapshotRestoreBytes: cfg.limits.snapshotRestoreMaxBytes,
+      snapshotRestoreUncompressedBytes: cfg.limits.snapshotRestoreMaxUncompressedBytes,
+      // One entry must fit in one RPC frame with room for the append's envelope.
+      maxEntryBytes: cfg.limits.rpcMaxFrameBytes - 64 * 1024,
+    },
+    snapshotPoint: () => {
+      const s = agent.raft.status();
+      const index = s.appliedIndex;
+      return {
+        index,
+        term: agent.raft.termAt(index) ?? s.lastTerm,
+        config: s.config,
+        configIndex: s.latestConfigIndex <= index ? s.latestConfigIndex : 0,
+      };
+    },
     apply: async (command) => {
       try {
         const { index, result } = await agent.raft.propose(encodeCommand(command));

@@ -4,6 +4,7 @@
 
 import type { Command } from './commands.ts';
 import type { ApplyFailure, ApplyResult, VariableStub } from './results.ts';
+import { decodeState } from './snapshot.ts';
 import { bumpIndex, copy, type FsmState } from './state.ts';
 import type { AclPolicy, AclToken, SchedulerConfigFields, Variable } from './types.ts';
 import { TABLE, VARIABLE_NAMESPACE } from './types.ts';
@@ -198,5 +199,21 @@ export function applyCommand(s: FsmState, index: number, c: Command): ApplyResul
     case 'deleteAclTokens': return deleteAclTokens(s, index, c);
     case 'upsertVariable': return upsertVariable(s, index, c);
     case 'deleteVariable': return deleteVariable(s, index, c);
+    case 'restoreState': return restoreState(s, c);
   }
+}
+
+/** Replaces every table with the snapshot's, keeping the cluster ID (see the command's comment). */
+function restoreState(s: FsmState, c: Of<'restoreState'>): ApplyResult {
+  let next: FsmState;
+  try {
+    next = decodeState(c.stateBin).state;
+  } catch (e) {
+    return { ok: false, type: c.type, code: 'invalid', error: `failed to restore from snapshot: ${(e as Error).message}` };
+  }
+  const cluster = s.cluster;
+  for (const k of Object.keys(s) as (keyof FsmState)[]) delete (s as Partial<FsmState>)[k];
+  Object.assign(s, next);
+  s.cluster = cluster;
+  return { ok: true, type: 'restoreState' };
 }

@@ -51,7 +51,13 @@ export type Command =
   | { type: 'deleteAclTokens'; accessorIds: string[] }
   /** time: Unix ns, the write's CreateTime/ModifyTime. cas: see Part A §23. */
   | { type: 'upsertVariable'; path: string; items: Record<string, string>; time: bigint; cas?: number }
-  | { type: 'deleteVariable'; path: string; cas?: number };
+  | { type: 'deleteVariable'; path: string; cas?: number }
+  /**
+   * Replaces the whole state with a snapshot's state.bin (operator snapshot restore, §1.10). The
+   * cluster keeps its own cluster ID (as it keeps its membership): nodes that have not applied the
+   * restore yet must still be able to talk to those that have.
+   */
+  | { type: 'restoreState'; stateBin: Uint8Array };
 
 export type CommandType = Command['type'];
 
@@ -177,6 +183,11 @@ export function readCommand(v: unknown): Command {
       checkVariablePath(path);
       const cas = optionalUint(o, 'cas', '');
       return cas === undefined ? { type, path } : { type, path, cas };
+    }
+    case 'restoreState': {
+      const bin = o.stateBin;
+      if (!(bin instanceof Uint8Array) || bin.length === 0) throw new ShapeError(`stateBin must be non-empty bytes, got ${kindOf(bin)}`);
+      return { type, stateBin: bin };
     }
     default:
       throw new ShapeError(`unknown command type "${type}"`);

@@ -23,7 +23,8 @@ export type ApplySuccess =
   | { ok: true; type: 'upsertAclTokens'; tokens: AclToken[] }
   | { ok: true; type: 'deleteAclTokens' }
   | { ok: true; type: 'upsertVariable'; variable: Variable }
-  | { ok: true; type: 'deleteVariable' };
+  | { ok: true; type: 'deleteVariable' }
+  | { ok: true; type: 'restoreState' };
 
 /**
  * code:

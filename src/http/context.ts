@@ -2,7 +2,7 @@
 import type { ApplyResult, Command, Fsm } from '../fsm/index.ts';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { NodeStatus } from '../node/index.ts';
-import type { ConfChange } from '../raft/index.ts';
+import type { ConfChange, Configuration } from '../raft/index.ts';
 import type { AclChecks } from './acl.ts';
 
 /** A member as Nomad's API shows it (Serf's member object, §1.13). */
@@ -47,7 +47,13 @@ export interface HttpContext {
   join(addresses: string[]): Promise<JoinResult>;
   forceLeave(node: string, prune: boolean): Promise<void>;
   /** Request limits (Part A §13). */
-  readonly limits: { jsonBodyBytes: number };
+  readonly limits: {
+    jsonBodyBytes: number;
+    snapshotRestoreBytes: number;
+    snapshotRestoreUncompressedBytes: number;
+    /** The largest command one Raft entry may carry (a restored state.bin travels as one). */
+    maxEntryBytes: number;
+  };
   /** Proposes a command through Raft (on the leader); resolves with the state machine's result. */
   apply(command: Command): Promise<{ index: number; result: ApplyResult }>;
   /** Waits until a read here is linearizable (ReadIndex, Part A §8). */
@@ -58,6 +64,8 @@ export interface HttpContext {
   changeConfiguration(change: ConfChange): Promise<void>;
   /** Moves leadership to the server `id`; resolves once it leads (rejects after the attempts fail). */
   transferLeadership(id: string): Promise<void>;
+  /** What a snapshot taken now belongs to: the applied index, its term and the configuration. */
+  snapshotPoint(): { index: number; term: number; config: Configuration; configIndex: number };
   /** The local replicated state (read-only use). */
   state(): Fsm;
   readonly logger: { info(o: object, m: string): void; warn(o: object, m: string): void };

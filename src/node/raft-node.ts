@@ -262,6 +262,12 @@ export class RaftNode<R = unknown> {
     return this.takeSnapshot(true);
   }
 
+  /** The term of the entry at index (the snapshot's term at its index; undefined when unknown). */
+  termAt(index: number): number | undefined {
+    if (index === this.core.snapshotMeta.index) return this.core.snapshotMeta.term;
+    return this.core.termAt(index);
+  }
+
   /** The leader's view of a follower's replication (undefined when not leader). */
   progress(id: NodeId): ReturnType<RaftCore['progress']> {
     return this.core.progress(id);

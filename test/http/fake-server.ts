@@ -43,7 +43,8 @@ export async function startFakeServer(opts: { seed?: boolean } = {}): Promise<Fa
     region: 'global',
     datacenter: 'dc1',
     holdTimeoutMs: 100,
-    limits: { jsonBodyBytes: 64 * 1024 },
+    limits: { jsonBodyBytes: 64 * 1024, snapshotRestoreBytes: 1 << 20, snapshotRestoreUncompressedBytes: 8 << 20, maxEntryBytes: 1 << 20 },
+    snapshotPoint: () => ({ index, term: 2, config: self.config, configIndex: 1 }),
     logger: { info() {}, warn() {} },
     raft: () => ({
       id: ctx.nodeId, role: self.leader === ctx.nodeId ? Role.Leader : Role.Follower, leader: self.leader, term: 2, vote: '', commitIndex: index, appliedIndex: index,
