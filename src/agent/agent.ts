@@ -6,9 +6,10 @@ import type { AgentConfig } from '../config/index.ts';
 import { Fsm } from '../fsm/index.ts';
 import { createHttpApp, listenHttp } from '../http/index.ts';
 import { BootstrapExpect, Membership, retryJoin } from '../membership/index.ts';
+import { Metrics, NOMAD_METRICS } from '../metrics/index.ts';
 import { RaftNode } from '../node/index.ts';
 import { Role } from '../raft/index.ts';
-import { ensureNodeId, ensurePeersInfo, openRaftStorage, paths, recoverFromPeersJson, type RaftStorage } from '../storage/index.ts';
+import { ensureNodeId, openRaftStorage, paths, recoverFromPeersJson, type RaftStorage } from '../storage/index.ts';
 import { raftLink, WsTransport } from '../transport/index.ts';
 import { VERSION } from '../version.ts';
 import { buildHttpContext } from './http-context.ts';
@@ -44,6 +45,15 @@ export class Agent {
 
   /** Set once HTTP listens (our HTTP address is one of our membership tags). */
   membership!: Membership;
+  readonly metrics = new Metrics();
+
+  /** Gauges read from Raft when someone asks (and on a timer, for the Prometheus scrape path). */
+  refreshMetrics(): void {
+    const s = this.raft.status();
+    this.metrics.setGauge(NOMAD_METRICS.raftAppliedIndex, s.appliedIndex);
+    this.metrics.setGauge(NOMAD_METRICS.raftLastIndex, s.lastIndex);
+    this.metrics.setGauge(NOMAD_METRICS.raftLastContact, s.lastContactMs);
+  }
   /** The longest election timeout (ticks × tick length): how long a transfer may take. */
   get electionTimeoutMs(): number {
     const t = raftTiming(this.config);
@@ -60,7 +70,8 @@ export class Agent {
 
     const storage = await openRaftStorage({ raftDir: p.raftDir, logger: log, ...(opts.storageTestMode ? { testMode: opts.storageTestMode } : {}) });
     try {
-      await ensurePeersInfo(p.raftDir);
+      // recoverFromPeersJson writes peers.info itself: writing it here first would make a
+      // peers.json next to a missing peers.info look armed and be ingested (§3.2 step 1).
       const recovery = await recoverFromPeersJson({ raftDir: p.raftDir, storage, newStateMachine: () => new Fsm(), logger: log, localId: nodeId });
       if (recovery.recovered) log.info({ config: recovery.config }, 'recovered the raft configuration from peers.json');
     } catch (e) {
@@ -108,6 +119,8 @@ export class Agent {
     };
     transport.handle('Status.Peers', localPeers);
     raft.onRoleChange((role, leader, term) => {
+      if (role === Role.Leader) this.metrics.incrCounter(NOMAD_METRICS.raftStateLeader);
+      if (role === Role.Candidate) this.metrics.incrCounter(NOMAD_METRICS.raftStateCandidate);
       if (role === Role.Leader) log.info({ term }, 'this server is now the leader');
       else log.info({ role, leader: leader || undefined, term }, 'raft role changed');
     });

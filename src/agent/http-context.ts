@@ -1,6 +1,7 @@
 // The HttpContext (what the HTTP layer sees) of a running agent.
 import { encodeCommand, type ApplyResult } from '../fsm/index.ts';
 import { ALLOW_ALL, HttpError, PERMISSION_DENIED, type HttpContext, type MemberJson } from '../http/index.ts';
+import { NOMAD_METRICS } from '../metrics/index.ts';
 import { ProposalError } from '../raft/index.ts';
 import type { Member } from '../membership/index.ts';
 import type { Agent } from './agent.ts';
@@ -56,9 +57,14 @@ export function buildHttpContext(agent: Agent): HttpContext {
         configIndex: s.latestConfigIndex <= index ? s.latestConfigIndex : 0,
       };
     },
+    metrics: agent.metrics,
+    refreshMetrics: () => agent.refreshMetrics(),
     apply: async (command) => {
       try {
+        const started = performance.now();
         const { index, result } = await agent.raft.propose(encodeCommand(command));
+        agent.metrics.incrCounter(NOMAD_METRICS.raftApply);
+        agent.metrics.addSample(NOMAD_METRICS.raftCommitTime, performance.now() - started);
         return { index, result: result as ApplyResult };
       } catch (e) {
         // Refused before it was proposed: it never takes effect (Part A §7).

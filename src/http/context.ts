@@ -1,6 +1,7 @@
 // What the HTTP layer needs from the running server. The agent implements it; tests may fake it.
 import type { ApplyResult, Command, Fsm } from '../fsm/index.ts';
 import type { IncomingHttpHeaders } from 'node:http';
+import type { Metrics } from '../metrics/index.ts';
 import type { NodeStatus } from '../node/index.ts';
 import type { ConfChange, Configuration } from '../raft/index.ts';
 import type { AclChecks } from './acl.ts';
@@ -66,6 +67,10 @@ export interface HttpContext {
   transferLeadership(id: string): Promise<void>;
   /** What a snapshot taken now belongs to: the applied index, its term and the configuration. */
   snapshotPoint(): { index: number; term: number; config: Configuration; configIndex: number };
+  /** This server's metrics (Part A §22). */
+  readonly metrics: Metrics;
+  /** Brings the gauges up to date before they are read. */
+  refreshMetrics(): void;
   /** The local replicated state (read-only use). */
   state(): Fsm;
   readonly logger: { info(o: object, m: string): void; warn(o: object, m: string): void };

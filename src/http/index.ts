@@ -10,6 +10,7 @@ import { variableRoutes } from './routes/variables.ts';
 import { schedulerRoutes } from './routes/operator-scheduler.ts';
 import { autopilotConfigRoutes } from './routes/operator-autopilot.ts';
 import { snapshotRoutes } from './routes/operator-snapshot.ts';
+import { metricsRoutes } from './routes/metrics.ts';
 
 export type { HttpContext, MemberJson, JoinResult } from './context.ts';
 export { HttpError } from './errors.ts';
@@ -28,6 +29,7 @@ export function createHttpApp(ctx: HttpContext): Express {
   app.use(schedulerRoutes(ctx));
   app.use(autopilotConfigRoutes(ctx));
   app.use(snapshotRoutes(ctx));
+  app.use(metricsRoutes(ctx));
   app.use((req, _res, next) => next(new HttpError(404, `Invalid URL path: ${req.path}`)));
   app.use(errorMiddleware(ctx.logger));
   return app;

@@ -6,6 +6,7 @@ import { createHttpApp, ALLOW_ALL, type AclChecks, type HttpContext } from '../.
 import { Fsm, encodeCommand, defaultAutopilotFields, defaultSchedulerFields, type ApplyResult, type Command } from '../../src/fsm/index.ts';
 import type { ConfChange, Configuration } from '../../src/raft/index.ts';
 import { Role } from '../../src/raft/index.ts';
+import { Metrics } from '../../src/metrics/index.ts';
 
 export interface FakeServer {
   url: string;
@@ -44,6 +45,8 @@ export async function startFakeServer(opts: { seed?: boolean } = {}): Promise<Fa
     datacenter: 'dc1',
     holdTimeoutMs: 100,
     limits: { jsonBodyBytes: 64 * 1024, snapshotRestoreBytes: 1 << 20, snapshotRestoreUncompressedBytes: 8 << 20, maxEntryBytes: 1 << 20 },
+    metrics: new Metrics(),
+    refreshMetrics: () => {},
     snapshotPoint: () => ({ index, term: 2, config: self.config, configIndex: 1 }),
     logger: { info() {}, warn() {} },
     raft: () => ({

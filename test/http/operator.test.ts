@@ -201,3 +201,16 @@ test('ACL: a caller without permission gets 403 Permission denied on each guarde
     s.acl = saved;
   }
 });
+
+test('metrics: go-metrics JSON with Nomad names, and Prometheus text', async () => {
+  await s.fetch('/v1/var/m', put({ Items: { a: 'b' } }));
+  const j = await s.fetch('/v1/metrics');
+  assert.equal(j.status, 200);
+  const body = j.json as { Timestamp: string; Gauges: unknown[]; Counters: unknown[]; Samples: unknown[]; Points: unknown[] };
+  assert.deepEqual(Object.keys(body), ['Timestamp', 'Gauges', 'Points', 'Counters', 'Samples']);
+  assert.match(body.Timestamp, /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d \+0000 UTC$/);
+  const p = await s.fetch('/v1/metrics?format=prometheus');
+  assert.equal(p.status, 200);
+  assert.match(p.headers.get('content-type') ?? '', /^text\/plain/);
+  assert.equal((await s.fetch('/v1/metrics?format=xml')).status, 400);
+});

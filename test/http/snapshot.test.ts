@@ -29,7 +29,7 @@ async function save(): Promise<Buffer> {
   return bytes;
 }
 
-const restore = (body: Buffer) => s.fetch('/v1/operator/snapshot', { method: 'PUT', body });
+const restore = (body: Buffer) => s.fetch('/v1/operator/snapshot', { method: 'PUT', body: new Uint8Array(body) });
 
 test('snapshot: save, change, restore brings the saved state back', async () => {
   await putVar('keep', 'one');
