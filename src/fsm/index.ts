@@ -27,4 +27,5 @@ export {
   type AgentAutopilotBlock,
 } from './defaults.ts';
 export { ShapeError } from './validate.ts';
+export { readLicenseFields } from './shapes.ts';
 export * from './types.ts';
