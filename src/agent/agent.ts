@@ -6,6 +6,7 @@ import type { AgentConfig } from '../config/index.ts';
 import { Fsm } from '../fsm/index.ts';
 import { createHttpApp, listenHttp } from '../http/index.ts';
 import { BootstrapExpect, Membership, retryJoin } from '../membership/index.ts';
+import { loadPublicKeys, type TrustedKey } from '../license/index.ts';
 import { Metrics, NOMAD_METRICS } from '../metrics/index.ts';
 import { RaftNode } from '../node/index.ts';
 import { Role } from '../raft/index.ts';
@@ -22,6 +23,8 @@ export interface AgentOptions {
   logger: Logger;
   /** Test-only storage behaviour (crash mode, ack-before-sync); from OPRAFT_TEST_STORAGE. */
   storageTestMode?: 'crashable' | 'ackBeforeSync';
+  /** Test modes: the longest random hold of a storage batch before its write (OPRAFT_TEST_STORAGE_DELAY_MS). */
+  storageTestDelayMs?: number;
 }
 
 export class Agent {
@@ -46,6 +49,8 @@ export class Agent {
   /** Set once HTTP listens (our HTTP address is one of our membership tags). */
   membership!: Membership;
   readonly metrics = new Metrics();
+  /** Loaded once at start: a bad key stops start-up. */
+  licenseKeys: TrustedKey[] = [];
 
   /** Gauges read from Raft when someone asks (and on a timer, for the Prometheus scrape path). */
   refreshMetrics(): void {
@@ -65,10 +70,11 @@ export class Agent {
     const log = opts.logger;
     const p = paths(config.dataDir);
     await mkdir(p.raftDir, { recursive: true });
+    const licenseKeys = await loadPublicKeys(config.server.licensePublicKeys);
     const nodeId = await ensureNodeId(p.serverDir);
     log.info({ nodeId, dataDir: config.dataDir, version: VERSION }, 'starting opraft server');
 
-    const storage = await openRaftStorage({ raftDir: p.raftDir, logger: log, ...(opts.storageTestMode ? { testMode: opts.storageTestMode } : {}) });
+    const storage = await openRaftStorage({ raftDir: p.raftDir, logger: log, ...(opts.storageTestMode ? { testMode: opts.storageTestMode } : {}), ...(opts.storageTestDelayMs !== undefined ? { testDelayMs: opts.storageTestDelayMs } : {}) });
     try {
       // recoverFromPeersJson writes peers.info itself: writing it here first would make a
       // peers.json next to a missing peers.info look armed and be ingested (§3.2 step 1).
@@ -107,6 +113,7 @@ export class Agent {
     });
 
     const agent = new Agent(config, nodeId, log, storage, fsm, transport, raft, rpcAddr);
+    agent.licenseKeys = licenseKeys;
     await agent.run();
     return agent;
   }

@@ -58,6 +58,7 @@ export function buildHttpContext(agent: Agent): HttpContext {
       };
     },
     metrics: agent.metrics,
+    licenseKeys: agent.licenseKeys,
     refreshMetrics: () => agent.refreshMetrics(),
     apply: async (command) => {
       try {

@@ -1,7 +1,8 @@
 // State the first leader writes when it finds none: the cluster ID (Part A §2) and the scheduler
-// and autopilot defaults from the agent config (seeded once, §1.5/§1.8).
+// and autopilot defaults from the agent config (seeded once, §1.5/§1.8), and the temporary license.
 import type { AgentConfig } from '../config/index.ts';
 import { autopilotFieldsFromAgent, encodeCommand, schedulerFieldsFromAgent, type Fsm } from '../fsm/index.ts';
+import { temporaryLicense } from '../license/index.ts';
 import { newClusterId } from './leader-duties.ts';
 
 export function missingClusterState(fsm: Fsm, config: AgentConfig): { what: string; data: Uint8Array }[] {
@@ -19,6 +20,10 @@ export function missingClusterState(fsm: Fsm, config: AgentConfig): { what: stri
         autopilot: autopilotFieldsFromAgent(config.autopilot),
       }),
     });
+  }
+  if (!fsm.license()) {
+    // A cluster that bootstraps without a license runs on a 6-hour temporary one (Part A §14).
+    out.push({ what: 'temporary license', data: encodeCommand({ type: 'setLicense', blob: '', license: temporaryLicense(new Date()) }) });
   }
   return out;
 }

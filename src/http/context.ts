@@ -1,6 +1,7 @@
 // What the HTTP layer needs from the running server. The agent implements it; tests may fake it.
 import type { ApplyResult, Command, Fsm } from '../fsm/index.ts';
 import type { IncomingHttpHeaders } from 'node:http';
+import type { TrustedKey } from '../license/index.ts';
 import type { Metrics } from '../metrics/index.ts';
 import type { NodeStatus } from '../node/index.ts';
 import type { ConfChange, Configuration } from '../raft/index.ts';
@@ -67,6 +68,8 @@ export interface HttpContext {
   transferLeadership(id: string): Promise<void>;
   /** What a snapshot taken now belongs to: the applied index, its term and the configuration. */
   snapshotPoint(): { index: number; term: number; config: Configuration; configIndex: number };
+  /** The keys license blobs must be signed with (`server { license_public_keys }`). */
+  readonly licenseKeys: readonly TrustedKey[];
   /** This server's metrics (Part A §22). */
   readonly metrics: Metrics;
   /** Brings the gauges up to date before they are read. */

@@ -7,6 +7,7 @@ import { Fsm, encodeCommand, defaultAutopilotFields, defaultSchedulerFields, typ
 import type { ConfChange, Configuration } from '../../src/raft/index.ts';
 import { Role } from '../../src/raft/index.ts';
 import { Metrics } from '../../src/metrics/index.ts';
+import type { TrustedKey } from '../../src/license/index.ts';
 
 export interface FakeServer {
   url: string;
@@ -17,6 +18,7 @@ export interface FakeServer {
   acl: AclChecks;
   changes: ConfChange[];
   transfers: string[];
+  licenseKeys: TrustedKey[];
   close(): Promise<void>;
   fetch(path: string, init?: RequestInit): Promise<{ status: number; text: string; json: unknown; headers: Headers }>;
 }
@@ -36,6 +38,7 @@ export async function startFakeServer(opts: { seed?: boolean } = {}): Promise<Fa
     acl: ALLOW_ALL,
     changes: [],
     transfers: [],
+    licenseKeys: [],
   };
   const self = s as FakeServer;
   const ctx: HttpContext = {
@@ -46,6 +49,9 @@ export async function startFakeServer(opts: { seed?: boolean } = {}): Promise<Fa
     holdTimeoutMs: 100,
     limits: { jsonBodyBytes: 64 * 1024, snapshotRestoreBytes: 1 << 20, snapshotRestoreUncompressedBytes: 8 << 20, maxEntryBytes: 1 << 20 },
     metrics: new Metrics(),
+    get licenseKeys() {
+      return self.licenseKeys;
+    },
     refreshMetrics: () => {},
     snapshotPoint: () => ({ index, term: 2, config: self.config, configIndex: 1 }),
     logger: { info() {}, warn() {} },
