@@ -1,5 +1,8 @@
 // The HttpContext (what the HTTP layer sees) of a running agent.
 import { encodeCommand, type ApplyResult } from '../fsm/index.ts';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { PermissionDeniedError, PolicyError, resolveToken, tokenFromHeaders } from '../acl/index.ts';
 import { ALLOW_ALL, HttpError, PERMISSION_DENIED, type HttpContext, type MemberJson } from '../http/index.ts';
 import { NOMAD_METRICS } from '../metrics/index.ts';
 import { ProposalError } from '../raft/index.ts';
@@ -77,9 +80,27 @@ export function buildHttpContext(agent: Agent): HttpContext {
       await agent.raft.readIndex();
     },
     state: () => agent.fsm,
-    resolveAcl: async () => {
+    aclEnabled: cfg.acl.enabled,
+    resolveAcl: async (headers) => {
       if (!cfg.acl.enabled) return ALLOW_ALL;
-      throw new HttpError(403, PERMISSION_DENIED);
+      try {
+        return resolveToken(tokenFromHeaders(headers), { enabled: true, state: agent.fsm }).acl;
+      } catch (e) {
+        if (e instanceof PermissionDeniedError) throw new HttpError(403, PERMISSION_DENIED);
+        if (e instanceof PolicyError) throw new HttpError(500, `a policy of this token no longer parses: ${e.message}`);
+        throw e;
+      }
+    },
+    resolveIdentity: async (headers) => resolveToken(tokenFromHeaders(headers), { enabled: cfg.acl.enabled, state: agent.fsm }),
+    readBootstrapReset: async () => {
+      // Nomad reads <data_dir>/server/acl-bootstrap-reset on the leader handling the request (§6.3).
+      try {
+        const text = (await readFile(path.join(cfg.dataDir, 'server', 'acl-bootstrap-reset'), 'utf8')).trim();
+        const n = Number(text);
+        return Number.isSafeInteger(n) && n >= 0 && /^\d+$/.test(text) ? n : 0;
+      } catch {
+        return 0;
+      }
     },
     changeConfiguration: async (change) => {
       try {

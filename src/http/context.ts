@@ -1,6 +1,7 @@
 // What the HTTP layer needs from the running server. The agent implements it; tests may fake it.
 import type { ApplyResult, Command, Fsm } from '../fsm/index.ts';
 import type { IncomingHttpHeaders } from 'node:http';
+import type { Identity } from '../acl/index.ts';
 import type { TrustedKey } from '../license/index.ts';
 import type { Metrics } from '../metrics/index.ts';
 import type { NodeStatus } from '../node/index.ts';
@@ -60,6 +61,12 @@ export interface HttpContext {
   apply(command: Command): Promise<{ index: number; result: ApplyResult }>;
   /** Waits until a read here is linearizable (ReadIndex, Part A §8). */
   consistentRead(): Promise<void>;
+  /** `acl { enabled }`: with it off every ACL endpoint answers 400 `ACL support disabled`. */
+  readonly aclEnabled: boolean;
+  /** Who the caller is (for /v1/acl/token/self and policy visibility); throws PermissionDeniedError. */
+  resolveIdentity(headers: IncomingHttpHeaders): Promise<Identity>;
+  /** The number in `<data_dir>/server/acl-bootstrap-reset`, 0 when there is none (§6.3). */
+  readBootstrapReset(): Promise<number>;
   /** The caller's permissions from the request's token (ACLs disabled: everything allowed). */
   resolveAcl(headers: IncomingHttpHeaders): Promise<AclChecks>;
   /** One Raft membership change, on the leader; resolves once committed. */

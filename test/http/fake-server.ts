@@ -8,6 +8,7 @@ import type { ConfChange, Configuration } from '../../src/raft/index.ts';
 import { Role } from '../../src/raft/index.ts';
 import { Metrics } from '../../src/metrics/index.ts';
 import type { TrustedKey } from '../../src/license/index.ts';
+import { resolveToken, tokenFromHeaders } from '../../src/acl/index.ts';
 
 export interface FakeServer {
   url: string;
@@ -19,6 +20,9 @@ export interface FakeServer {
   changes: ConfChange[];
   transfers: string[];
   licenseKeys: TrustedKey[];
+  /** With ACLs enabled, tokens resolve against the FSM (the `acl` field is then ignored). */
+  aclEnabled: boolean;
+  bootstrapReset: number;
   close(): Promise<void>;
   fetch(path: string, init?: RequestInit): Promise<{ status: number; text: string; json: unknown; headers: Headers }>;
 }
@@ -39,6 +43,8 @@ export async function startFakeServer(opts: { seed?: boolean } = {}): Promise<Fa
     changes: [],
     transfers: [],
     licenseKeys: [],
+    aclEnabled: false,
+    bootstrapReset: 0,
   };
   const self = s as FakeServer;
   const ctx: HttpContext = {
@@ -68,7 +74,12 @@ export async function startFakeServer(opts: { seed?: boolean } = {}): Promise<Fa
     apply: async (c) => apply(c),
     consistentRead: async () => {},
     state: () => fsm,
-    resolveAcl: async () => self.acl,
+    get aclEnabled() {
+      return self.aclEnabled;
+    },
+    resolveAcl: async (headers) => (self.aclEnabled ? resolveToken(tokenFromHeaders(headers), { enabled: true, state: fsm }).acl : self.acl),
+    resolveIdentity: async (headers) => resolveToken(tokenFromHeaders(headers), { enabled: self.aclEnabled, state: fsm }),
+    readBootstrapReset: async () => self.bootstrapReset,
     changeConfiguration: async (c) => {
       self.changes.push(c);
     },
