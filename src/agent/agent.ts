@@ -15,6 +15,8 @@ import { raftLink, WsTransport } from '../transport/index.ts';
 import { VERSION } from '../version.ts';
 import { buildHttpContext } from './http-context.ts';
 import { LeaderDuties, type MemberView } from './leader-duties.ts';
+import { createAutopilot, localRaftStats, RAFT_STATS_RPC } from './autopilot-wiring.ts';
+import type { Autopilot } from '../autopilot/index.ts';
 import type { Logger } from './logger.ts';
 import { missingClusterState } from './seed.ts';
 import { raftTiming } from './timing.ts';
@@ -30,6 +32,7 @@ export interface AgentOptions {
 export class Agent {
   private http: Server | undefined;
   private duties: LeaderDuties | undefined;
+  autopilot!: Autopilot;
   private background: NodeJS.Timeout[] = [];
   private stopping = false;
   private joinAbort = new AbortController();
@@ -125,7 +128,12 @@ export class Agent {
       return [...c.voters, ...c.nonVoters].map((id) => c.addresses?.[id] ?? id);
     };
     transport.handle('Status.Peers', localPeers);
+    transport.handle(RAFT_STATS_RPC, () => localRaftStats(raft));
+    this.autopilot = createAutopilot({ config, fsm, raft, transport, membership: () => this.membership, metrics: this.metrics, logger: log });
     raft.onRoleChange((role, leader, term) => {
+      this.autopilot.setLeader(role === Role.Leader);
+      // The autopilot gauges are the leader's alone (Nomad issue #13219).
+      if (role !== Role.Leader) for (const g of [NOMAD_METRICS.autopilotHealthy, NOMAD_METRICS.autopilotFailureTolerance]) this.metrics.removeGauge(g);
       if (role === Role.Leader) this.metrics.incrCounter(NOMAD_METRICS.raftStateLeader);
       if (role === Role.Candidate) this.metrics.incrCounter(NOMAD_METRICS.raftStateCandidate);
       if (role === Role.Leader) log.info({ term }, 'this server is now the leader');
@@ -216,10 +224,9 @@ export class Agent {
       members: () => this.memberViews(),
       logger: log,
       intervalMs: Math.min(500, config.autopilot.reconcileInterval),
-      maxLagEntries: config.autopilot.maxTrailingLogs,
-      stableMs: config.autopilot.serverStabilizationTime,
     });
     this.duties.start();
+    if (raft.status().role === Role.Leader) this.autopilot.start();
   }
 
   memberViews(): MemberView[] {
@@ -258,6 +265,7 @@ export class Agent {
     this.joinAbort.abort();
     if (opts.leave) await this.leave().catch((e: Error) => this.log.warn({ err: e.message }, 'graceful leave failed'));
     this.duties?.stop();
+    this.autopilot?.stop();
     this.bootstrapper?.stop();
     for (const t of this.background) clearInterval(t);
     await new Promise<void>((r) => (this.http ? this.http.close(() => r()) : r()));

@@ -5,6 +5,8 @@ import path from 'node:path';
 import { PermissionDeniedError, PolicyError, resolveToken, tokenFromHeaders } from '../acl/index.ts';
 import { ALLOW_ALL, HttpError, PERMISSION_DENIED, type HttpContext, type MemberJson } from '../http/index.ts';
 import { NOMAD_METRICS } from '../metrics/index.ts';
+import { healthPrecondition, healthReply } from '../autopilot/index.ts';
+import { parseServer } from '../membership/index.ts';
 import { ProposalError } from '../raft/index.ts';
 import type { Member } from '../membership/index.ts';
 import type { Agent } from './agent.ts';
@@ -59,6 +61,10 @@ export function buildHttpContext(agent: Agent): HttpContext {
         config: s.config,
         configIndex: s.latestConfigIndex <= index ? s.latestConfigIndex : 0,
       };
+    },
+    autopilotHealth: () => {
+      const servers = agent.membership.members().map(parseServer).filter((x) => x !== undefined && x.region === cfg.region);
+      return { precondition: healthPrecondition(servers.map((x) => ({ status: x!.status, raftVersion: x!.raftVersion }))), reply: healthReply(agent.autopilot.getState()) };
     },
     metrics: agent.metrics,
     licenseKeys: agent.licenseKeys,

@@ -1,6 +1,6 @@
-// What the leader does besides Raft: write the cluster ID and the configured defaults once, turn
-// membership news into Raft configuration changes (one at a time), and promote caught-up
-// non-voters (until autopilot takes this over).
+// What the leader does besides Raft and autopilot: write the cluster ID, the configured defaults
+// and the temporary license once, and turn membership news into Raft configuration changes (one
+// at a time): alive servers join as non-voters (autopilot promotes them), left ones are removed.
 import { randomUUID } from 'node:crypto';
 import type { RaftNode } from '../node/index.ts';
 import { Role, type ConfChange, type Configuration } from '../raft/index.ts';
@@ -20,9 +20,6 @@ export interface LeaderDutiesDeps {
   members(): MemberView[];
   logger: { info(o: object, m: string): void; warn(o: object, m: string): void; debug(o: object, m: string): void };
   intervalMs: number;
-  /** A non-voter this close to the leader's last index for `stableMs` is promoted. */
-  maxLagEntries: number;
-  stableMs: number;
 }
 
 /** The next Raft change that membership asks for, or undefined (pure: §5.3, §4.6). */
@@ -49,8 +46,6 @@ export function nextChange(config: Configuration, members: MemberView[], selfId:
 export class LeaderDuties {
   private timer: NodeJS.Timeout | undefined;
   private busy = false;
-  /** When each non-voter was first seen caught up (reset when it falls behind). */
-  private caughtUpSince = new Map<string, number>();
 
   constructor(private readonly d: LeaderDutiesDeps) {}
 
@@ -67,10 +62,7 @@ export class LeaderDuties {
   async tick(): Promise<void> {
     if (this.busy) return;
     const node = this.d.node;
-    if (node.status().role !== Role.Leader) {
-      this.caughtUpSince.clear();
-      return;
-    }
+    if (node.status().role !== Role.Leader) return;
     this.busy = true;
     try {
       for (const m of this.d.missingState()) {
@@ -79,7 +71,7 @@ export class LeaderDuties {
       }
       const s = node.status();
       if (s.latestConfigIndex > s.commitIndex) return; // a change is in flight
-      const change = nextChange(s.latestConfig, this.d.members(), this.d.selfId) ?? this.promotion(s.latestConfig, s.lastIndex);
+      const change = nextChange(s.latestConfig, this.d.members(), this.d.selfId);
       if (change) {
         this.d.logger.info({ change }, 'changing the raft configuration');
         await node.proposeConfChange(change);
@@ -89,23 +81,6 @@ export class LeaderDuties {
     } finally {
       this.busy = false;
     }
-  }
-
-  private promotion(config: Configuration, lastIndex: number): ConfChange | undefined {
-    const now = Date.now();
-    const alive = new Set(this.d.members().filter((m) => m.status === 'alive').map((m) => m.id));
-    for (const id of config.nonVoters) {
-      const pr = this.d.node.progress(id);
-      const caughtUp = pr !== undefined && alive.has(id) && pr.match >= lastIndex - this.d.maxLagEntries && pr.recentActive;
-      if (!caughtUp) {
-        this.caughtUpSince.delete(id);
-        continue;
-      }
-      const since = this.caughtUpSince.get(id) ?? now;
-      this.caughtUpSince.set(id, since);
-      if (now - since >= this.d.stableMs) return { type: 'promote', id };
-    }
-    return undefined;
   }
 }
 

@@ -2,6 +2,7 @@
 import type { ApplyResult, Command, Fsm } from '../fsm/index.ts';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Identity } from '../acl/index.ts';
+import type { OperatorHealthReplyJson } from '../autopilot/index.ts';
 import type { TrustedKey } from '../license/index.ts';
 import type { Metrics } from '../metrics/index.ts';
 import type { NodeStatus } from '../node/index.ts';
@@ -77,6 +78,8 @@ export interface HttpContext {
   snapshotPoint(): { index: number; term: number; config: Configuration; configIndex: number };
   /** The keys license blobs must be signed with (`server { license_public_keys }`). */
   readonly licenseKeys: readonly TrustedKey[];
+  /** Autopilot's health reply (§1.6) on this leader, or the 500 text that refuses it. */
+  autopilotHealth(): { precondition: string | undefined; reply: OperatorHealthReplyJson };
   /** This server's metrics (Part A §22). */
   readonly metrics: Metrics;
   /** Brings the gauges up to date before they are read. */

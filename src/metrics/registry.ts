@@ -57,6 +57,14 @@ export class Metrics {
     g.prom.set(value);
   }
 
+  /** Stops reporting a gauge (e.g. the leader-only ones after losing leadership). */
+  removeGauge(name: string): void {
+    const g = this.gauges.get(name);
+    if (!g) return;
+    this.registry.removeSingleMetric(prometheusName(name));
+    this.gauges.delete(name);
+  }
+
   incrCounter(name: string, by = 1): void {
     let c = this.counters.get(name);
     if (!c) {

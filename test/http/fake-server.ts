@@ -7,6 +7,7 @@ import { Fsm, encodeCommand, defaultAutopilotFields, defaultSchedulerFields, typ
 import type { ConfChange, Configuration } from '../../src/raft/index.ts';
 import { Role } from '../../src/raft/index.ts';
 import { Metrics } from '../../src/metrics/index.ts';
+import { healthReply } from '../../src/autopilot/index.ts';
 import type { TrustedKey } from '../../src/license/index.ts';
 import { resolveToken, tokenFromHeaders } from '../../src/acl/index.ts';
 
@@ -54,6 +55,7 @@ export async function startFakeServer(opts: { seed?: boolean } = {}): Promise<Fa
     datacenter: 'dc1',
     holdTimeoutMs: 100,
     limits: { jsonBodyBytes: 64 * 1024, snapshotRestoreBytes: 1 << 20, snapshotRestoreUncompressedBytes: 8 << 20, maxEntryBytes: 1 << 20 },
+    autopilotHealth: () => ({ precondition: undefined, reply: healthReply(undefined) }),
     metrics: new Metrics(),
     get licenseKeys() {
       return self.licenseKeys;

@@ -1,5 +1,6 @@
 // /v1/operator/autopilot/configuration (contract §1.4, §1.5, Part A §17): GET (durations as Go
-// strings); PUT replaces the whole object, optionally with `cas`, and answers a JSON boolean.
+// strings); PUT replaces the whole object, optionally with `cas`, and answers a JSON boolean;
+// /v1/operator/autopilot/health (§1.6): 200 when healthy, 429 with the same body when not.
 import { Router, type Request, type Response } from 'express';
 import { formatDurationNs, parseDurationNs } from '../../config/duration.ts';
 import type { AutopilotConfig, AutopilotConfigFields } from '../../fsm/index.ts';
@@ -25,6 +26,19 @@ export function autopilotConfigRoutes(ctx: HttpContext): Router {
     authorize(ctx, (acl, req) => (req.method === 'GET' ? acl.allowOperatorRead() : acl.allowOperatorWrite())),
     rawBody(ctx.limits.jsonBodyBytes),
     async (req, res) => (req.method === 'GET' ? getConfig(ctx, req, res) : putConfig(ctx, req, res)),
+  );
+  // Health: always the leader's view, since only the leader runs autopilot (stale is ignored).
+  r.all(
+    '/v1/operator/autopilot/health',
+    (req, _res, next) => (req.method === 'GET' ? next() : next(new HttpError(404, 'Invalid method'))),
+    checkRegionMw(ctx),
+    leaderOnly(ctx),
+    authorize(ctx, (acl) => acl.allowOperatorRead()),
+    (req, res) => {
+      const h = ctx.autopilotHealth();
+      if (h.precondition) throw new HttpError(500, h.precondition);
+      sendJson(req, res, h.reply, h.reply.Healthy ? 200 : 429);
+    },
   );
   return r;
 }
