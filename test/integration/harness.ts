@@ -48,6 +48,8 @@ export interface NodeOptions {
   extraServerHcl?: string;
   extraHcl?: string;
   env?: Record<string, string>;
+  /** The agent's raft_tick (a Go duration); default "25ms". */
+  raftTick?: string;
 }
 
 export class TestNode {
@@ -84,7 +86,7 @@ ports {
   http = ${this.httpPort}
   rpc = ${this.rpcPort}
 }
-raft_tick = "25ms"
+raft_tick = "${o.raftTick ?? '25ms'}"
 log_level = "DEBUG"
 log_json = true
 server {
