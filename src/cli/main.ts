@@ -1,14 +1,5 @@
-// The opraft command line: `opraft agent`, `opraft cluster`, `opraft version`.
-import { VERSION } from '../version.ts';
-
-const USAGE = `Usage: opraft <command> [args]
-
-Commands:
-  agent      Runs one opraft server (Nomad's agent flags: -config, -data-dir, -node, -bootstrap-expect, -retry-join, -dev, ...)
-  cluster    Runs a local cluster of servers on 127.0.0.1 (--nodes 3|5, --data-dir DIR, --base-port P)
-  version    Prints the opraft version
-`;
-
+// The opraft command line: `opraft agent`, `opraft cluster`, and the operator commands
+// (`operator`, `license`, `server`, `acl`, `var`, `version`) that run through runCli.
 async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
   switch (cmd) {
@@ -20,21 +11,10 @@ async function main(argv: string[]): Promise<number> {
       const { runCluster } = await import('./cluster.ts');
       return runCluster(rest);
     }
-    case 'version':
-    case '-version':
-    case '--version':
-      process.stdout.write(`opraft v${VERSION}\n`);
-      return 0;
-    case undefined:
-    case 'help':
-    case '-h':
-    case '-help':
-    case '--help':
-      process.stdout.write(USAGE);
-      return cmd === undefined ? 1 : 0;
-    default:
-      process.stderr.write(`opraft: unknown command "${cmd}"\n\n${USAGE}`);
-      return 1;
+    default: {
+      const { runCli, processIo } = await import('./run.ts');
+      return runCli(argv, processIo());
+    }
   }
 }
 

@@ -2,12 +2,12 @@
 // increasing indexes. Fast enough for every status code and JSON shape of the operator API.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createHttpApp, ALLOW_ALL, type AclChecks, type HttpContext } from '../../src/http/index.ts';
+import { createHttpApp, ALLOW_ALL, type AclChecks, type HttpContext, type JoinResult, type MemberJson } from '../../src/http/index.ts';
 import { Fsm, encodeCommand, defaultAutopilotFields, defaultSchedulerFields, type ApplyResult, type Command } from '../../src/fsm/index.ts';
 import type { ConfChange, Configuration } from '../../src/raft/index.ts';
 import { Role } from '../../src/raft/index.ts';
 import { Metrics } from '../../src/metrics/index.ts';
-import { healthReply } from '../../src/autopilot/index.ts';
+import { healthReply, type OperatorHealthReplyJson } from '../../src/autopilot/index.ts';
 import type { TrustedKey } from '../../src/license/index.ts';
 import { resolveToken, tokenFromHeaders } from '../../src/acl/index.ts';
 
@@ -24,6 +24,14 @@ export interface FakeServer {
   /** With ACLs enabled, tokens resolve against the FSM (the `acl` field is then ignored). */
   aclEnabled: boolean;
   bootstrapReset: number;
+  /** What /v1/agent/members lists (default: none). */
+  members: MemberJson[];
+  /** Overrides the autopilot health reply (default: the zero reply, unhealthy → 429). */
+  health?: OperatorHealthReplyJson;
+  /** Calls to /v1/agent/join and /v1/agent/force-leave, and join's answer. */
+  joins: string[][];
+  forceLeaves: { node: string; prune: boolean }[];
+  joinResult: JoinResult;
   close(): Promise<void>;
   fetch(path: string, init?: RequestInit): Promise<{ status: number; text: string; json: unknown; headers: Headers }>;
 }
@@ -46,6 +54,10 @@ export async function startFakeServer(opts: { seed?: boolean } = {}): Promise<Fa
     licenseKeys: [],
     aclEnabled: false,
     bootstrapReset: 0,
+    members: [],
+    joins: [],
+    forceLeaves: [],
+    joinResult: { num_joined: 0, error: '' },
   };
   const self = s as FakeServer;
   const ctx: HttpContext = {
@@ -55,7 +67,7 @@ export async function startFakeServer(opts: { seed?: boolean } = {}): Promise<Fa
     datacenter: 'dc1',
     holdTimeoutMs: 100,
     limits: { jsonBodyBytes: 64 * 1024, snapshotRestoreBytes: 1 << 20, snapshotRestoreUncompressedBytes: 8 << 20, maxEntryBytes: 1 << 20 },
-    autopilotHealth: () => ({ precondition: undefined, reply: healthReply(undefined) }),
+    autopilotHealth: () => ({ precondition: undefined, reply: self.health ?? healthReply(undefined) }),
     metrics: new Metrics(),
     get licenseKeys() {
       return self.licenseKeys;
@@ -68,11 +80,16 @@ export async function startFakeServer(opts: { seed?: boolean } = {}): Promise<Fa
       lastIndex: index, lastTerm: 2, snapshotIndex: 0, snapshotTerm: 0, config: self.config, latestConfig: self.config, latestConfigIndex: 1, lastContactMs: 0,
     }) as ReturnType<HttpContext['raft']>,
     httpAddressOf: () => undefined,
-    members: () => [],
+    members: () => self.members,
     self: () => ({ Name: 'fake.global', Addr: '10.0.0.1', Port: 4647, Tags: {}, Status: 'alive', ProtocolMin: 1, ProtocolMax: 5, ProtocolCur: 2, DelegateMin: 2, DelegateMax: 5, DelegateCur: 4 }),
     redactedConfig: () => ({}),
-    join: async () => ({ num_joined: 0, error: '' }),
-    forceLeave: async () => {},
+    join: async (addresses) => {
+      self.joins.push(addresses);
+      return self.joinResult;
+    },
+    forceLeave: async (node, prune) => {
+      self.forceLeaves.push({ node, prune });
+    },
     apply: async (c) => apply(c),
     consistentRead: async () => {},
     state: () => fsm,
