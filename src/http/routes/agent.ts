@@ -4,6 +4,7 @@ import { formatDuration } from '../../config/duration.ts';
 import type { NodeStatus } from '../../node/index.ts';
 import { Role } from '../../raft/index.ts';
 import type { HttpContext } from '../context.ts';
+import { authorize } from '../acl.ts';
 import { HttpError } from '../errors.ts';
 import { queryAll, queryString } from '../query.ts';
 import { sendJson } from '../respond.ts';
@@ -14,7 +15,7 @@ import { VERSION } from '../../version.ts';
 export function agentRoutes(ctx: HttpContext): Router {
   const r = Router();
 
-  r.all('/v1/agent/self', onlyMethods(['GET']), (req, res) => {
+  r.all('/v1/agent/self', onlyMethods(['GET']), authorize(ctx, (acl) => acl.allowAgentRead()), (req, res) => {
     const s = ctx.raft();
     const leaderAddr = s.leader ? (s.latestConfig.addresses?.[s.leader] ?? '') : '';
     sendJson(req, res, {
@@ -35,7 +36,7 @@ export function agentRoutes(ctx: HttpContext): Router {
     });
   });
 
-  r.all('/v1/agent/members', onlyMethods(['GET']), checkRegionMw(ctx), (req, res) => {
+  r.all('/v1/agent/members', onlyMethods(['GET']), checkRegionMw(ctx), authorize(ctx, (acl) => acl.allowNodeRead()), (req, res) => {
     sendJson(req, res, { ServerName: ctx.nodeName, ServerRegion: ctx.region, ServerDC: ctx.datacenter, Members: ctx.members() });
   });
 
@@ -49,14 +50,14 @@ export function agentRoutes(ctx: HttpContext): Router {
     else sendJson(req, res, { server: { ok: false, message: 'no leader' } }, 500);
   });
 
-  r.all('/v1/agent/join', onlyMethodsOr(['PUT', 'POST'], 405, 'Invalid method'), async (req, res) => {
+  r.all('/v1/agent/join', onlyMethodsOr(['PUT', 'POST'], 405, 'Invalid method'), authorize(ctx, (acl) => acl.allowAgentWrite()), async (req, res) => {
     const addresses = queryAll(req, 'address').filter((a) => a !== '');
     if (addresses.length === 0) throw new HttpError(400, 'missing address to join');
     const result = await ctx.join(addresses);
     sendJson(req, res, result);
   });
 
-  r.all('/v1/agent/force-leave', onlyMethodsOr(['PUT', 'POST'], 405, 'Invalid method'), async (req, res) => {
+  r.all('/v1/agent/force-leave', onlyMethodsOr(['PUT', 'POST'], 405, 'Invalid method'), authorize(ctx, (acl) => acl.allowAgentWrite()), async (req, res) => {
     const node = queryString(req, 'node');
     if (!node) throw new HttpError(400, 'missing node to force leave');
     const prune = queryString(req, 'prune');
