@@ -27,6 +27,9 @@ export function memberJson(m: Member): MemberJson {
   };
 }
 
+/** RaftNode.readIndex's rejection when no read point was confirmed in time. */
+const READ_INDEX_TIMEOUT = 'timed out waiting for a read index';
+
 export function buildHttpContext(agent: Agent): HttpContext {
   const cfg = agent.config;
   return {
@@ -83,7 +86,15 @@ export function buildHttpContext(agent: Agent): HttpContext {
       }
     },
     consistentRead: async () => {
-      await agent.raft.readIndex();
+      try {
+        await agent.raft.readIndex();
+      } catch (e) {
+        // §0.1's texts: a server that is not (or no longer) the leader knows no leader to read from;
+        // a leader that cannot confirm a read point in time is not ready to serve consistent reads.
+        if (e instanceof ProposalError && e.code === 'not-leader') throw new HttpError(500, 'No cluster leader');
+        if ((e as Error).message === READ_INDEX_TIMEOUT) throw new HttpError(500, 'Not ready to serve consistent reads');
+        throw e;
+      }
     },
     state: () => agent.fsm,
     aclEnabled: cfg.acl.enabled,

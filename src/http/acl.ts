@@ -50,3 +50,11 @@ export function authorize(ctx: HttpContext, check: (acl: AclChecks, req: Request
     }
   };
 }
+
+/**
+ * The same check inside a handler, for endpoints whose request validation answers first: Nomad
+ * checks ACLs in the RPC, after its HTTP handler decoded and validated the request (§1.5, §1.8).
+ */
+export async function requirePermission(ctx: HttpContext, req: Request, check: (acl: AclChecks) => boolean): Promise<void> {
+  if (!check(await aclOf(ctx, req))) throw new HttpError(403, PERMISSION_DENIED);
+}

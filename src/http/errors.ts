@@ -13,6 +13,8 @@ export class HttpError extends Error {
 }
 
 export const NO_LEADER = 'No cluster leader';
+const JOB_REGISTRATION_DISABLED = 'Job registration, dispatch, and scale are disabled by the scheduler configuration';
+const FILTER_WITH_OTHER_PARAMETERS = 'Filter expression cannot be used with other filter parameters';
 
 /** Maps an error to Nomad's status and text, in §0.1's order. */
 export function statusOf(err: unknown): { status: number; message: string } {
@@ -22,8 +24,13 @@ export function statusOf(err: unknown): { status: number; message: string } {
   if (e?.type === 'entity.too.large') return { status: 413, message: 'Request body too large' };
   if (e?.type === 'entity.parse.failed') return { status: 400, message: `Failed to parse request body: ${e.message ?? ''}` };
   const message = e?.message ?? String(err);
+  // An RPC-coded error: `RPC Error:: <code>,<msg>` (nomad:nomad/structs/errors.go).
+  const rpc = /^RPC Error:: (\d{3}),([\s\S]*)$/.exec(message);
+  if (rpc) return { status: Number(rpc[1]), message: rpc[2]! };
   if (message.endsWith('Permission denied')) return { status: 403, message: 'Permission denied' };
   if (message.endsWith('ACL token not found')) return { status: 403, message: 'ACL token not found' };
+  if (message.endsWith(JOB_REGISTRATION_DISABLED)) return { status: 403, message };
+  if (message.endsWith(FILTER_WITH_OTHER_PARAMETERS)) return { status: 400, message };
   if (typeof e?.status === 'number' && e.status >= 400 && e.status < 600) return { status: e.status, message };
   return { status: 500, message };
 }

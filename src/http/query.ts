@@ -1,5 +1,6 @@
 // Query-string parsing shared by the read endpoints (contract §0.1).
 import type { Request } from 'express';
+import { parseDurationNs } from '../config/duration.ts';
 import { HttpError } from './errors.ts';
 
 function single(req: Request, name: string): string | undefined {
@@ -46,4 +47,37 @@ export function parseCas(req: Request): number | undefined {
     throw new HttpError(400, `Error parsing cas value: strconv.ParseUint: parsing ${JSON.stringify(v)}: invalid syntax`);
   }
   return Number(v);
+}
+
+export interface QueryOptions {
+  perPage: number;
+  nextToken: string;
+  reverse: boolean;
+}
+
+/**
+ * Nomad's parse(): the query options every read (GET) endpoint validates, in its order — `stale`,
+ * `per_page`, then `wait` and `index` (parsed, but nothing here blocks).
+ */
+export function parseQueryOptions(req: Request): QueryOptions {
+  parseStale(req);
+  const pp = single(req, 'per_page');
+  let perPage = 0;
+  if (pp !== undefined) {
+    perPage = /^[+-]?\d+$/.test(pp) ? Number(pp) : NaN;
+    if (!Number.isSafeInteger(perPage) || perPage < -(2 ** 31) || perPage >= 2 ** 31) {
+      throw new HttpError(400, 'Expect a number for `per_page` query string parameter');
+    }
+  }
+  const wait = single(req, 'wait');
+  if (wait !== undefined) {
+    try {
+      parseDurationNs(wait);
+    } catch {
+      throw new HttpError(400, 'Invalid wait time');
+    }
+  }
+  const index = single(req, 'index');
+  if (index !== undefined && !/^\d+$/.test(index)) throw new HttpError(400, 'Invalid index');
+  return { perPage, nextToken: single(req, 'next_token') ?? '', reverse: single(req, 'reverse') === 'true' };
 }

@@ -32,6 +32,8 @@ export interface FakeServer {
   joins: string[][];
   forceLeaves: { node: string; prune: boolean }[];
   joinResult: JoinResult;
+  /** Applies a command straight to the Fsm at the next index, bypassing HTTP (e.g. an already-expired token). */
+  applyDirect(c: Command): { index: number; result: ApplyResult };
   close(): Promise<void>;
   fetch(path: string, init?: RequestInit): Promise<{ status: number; text: string; json: unknown; headers: Headers }>;
 }
@@ -60,6 +62,7 @@ export async function startFakeServer(opts: { seed?: boolean } = {}): Promise<Fa
     joinResult: { num_joined: 0, error: '' },
   };
   const self = s as FakeServer;
+  self.applyDirect = apply;
   const ctx: HttpContext = {
     nodeId: '11111111-1111-4111-8111-111111111111',
     nodeName: 'fake',

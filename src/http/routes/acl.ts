@@ -15,7 +15,7 @@ import type { HttpContext } from '../context.ts';
 import { bool, DecodeError, objectAt, str } from '../decode.ts';
 import { HttpError } from '../errors.ts';
 import { leaderOnly } from '../leader.ts';
-import { parseStale, queryString } from '../query.ts';
+import { parseQueryOptions, parseStale, queryString } from '../query.ts';
 import { sendEmpty, sendJson, setQueryMeta } from '../respond.ts';
 import { checkRegionMw } from './status.ts';
 
@@ -100,29 +100,6 @@ function attachedPolicies(who: Identity): Set<string> {
 async function readPrelude(ctx: HttpContext, req: Request): Promise<void> {
   parseQueryOptions(req);
   if (!parseStale(req)) await ctx.consistentRead();
-}
-
-/** Nomad's parse(): the query options read endpoints accept (§0.1). Blocking is not implemented. */
-function parseQueryOptions(req: Request): { perPage: number; nextToken: string; reverse: boolean } {
-  const wait = queryString(req, 'wait');
-  if (wait !== undefined) {
-    try {
-      parseDurationNs(wait);
-    } catch {
-      throw new HttpError(400, 'Invalid wait time');
-    }
-  }
-  const index = queryString(req, 'index');
-  if (index !== undefined && !/^\d+$/.test(index)) throw new HttpError(400, 'Invalid index');
-  const pp = queryString(req, 'per_page');
-  let perPage = 0;
-  if (pp !== undefined) {
-    perPage = /^[+-]?\d+$/.test(pp) ? Number(pp) : NaN;
-    if (!Number.isSafeInteger(perPage) || perPage < -(2 ** 31) || perPage >= 2 ** 31) {
-      throw new HttpError(400, 'Expect a number for `per_page` query string parameter');
-    }
-  }
-  return { perPage, nextToken: queryString(req, 'next_token') ?? '', reverse: queryString(req, 'reverse') === 'true' };
 }
 
 function queryMeta(ctx: HttpContext, res: Response, index: number): void {

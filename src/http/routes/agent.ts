@@ -4,13 +4,16 @@ import { formatDuration } from '../../config/duration.ts';
 import type { NodeStatus } from '../../node/index.ts';
 import { Role } from '../../raft/index.ts';
 import type { HttpContext } from '../context.ts';
-import { authorize } from '../acl.ts';
+import { aclOf, authorize, PERMISSION_DENIED } from '../acl.ts';
+import { tokenFromHeaders } from '../../acl/index.ts';
 import { HttpError } from '../errors.ts';
 import { queryAll, queryString } from '../query.ts';
 import { sendJson } from '../respond.ts';
 import { onlyMethods, onlyMethodsOr } from './methods.ts';
 import { checkRegionMw } from './status.ts';
 import { VERSION } from '../../version.ts';
+
+export const ANONYMOUS_JOIN_WARNING = 'joining without an ACL token is deprecated: send a token with agent write permission';
 
 export function agentRoutes(ctx: HttpContext): Router {
   const r = Router();
@@ -50,11 +53,19 @@ export function agentRoutes(ctx: HttpContext): Router {
     else sendJson(req, res, { server: { ok: false, message: 'no leader' } }, 500);
   });
 
-  r.all('/v1/agent/join', onlyMethodsOr(['PUT', 'POST'], 405, 'Invalid method'), authorize(ctx, (acl) => acl.allowAgentWrite()), async (req, res) => {
+  // §6.2 / §1.13: agent write; a request without any token is still let through ("anonymous joins
+  // currently succeed with a deprecation warning"), with the warning in the answer's `warning`.
+  r.all('/v1/agent/join', onlyMethodsOr(['PUT', 'POST'], 405, 'Invalid method'), async (req, res) => {
+    const acl = await aclOf(ctx, req); // a secret that does not resolve → 403
+    let warning: string | undefined;
+    if (!acl.allowAgentWrite()) {
+      if (tokenFromHeaders(req.headers) !== '') throw new HttpError(403, PERMISSION_DENIED);
+      warning = ANONYMOUS_JOIN_WARNING;
+    }
     const addresses = queryAll(req, 'address').filter((a) => a !== '');
     if (addresses.length === 0) throw new HttpError(400, 'missing address to join');
     const result = await ctx.join(addresses);
-    sendJson(req, res, result);
+    sendJson(req, res, warning === undefined ? result : { ...result, warning: result.warning ? `${result.warning}; ${warning}` : warning });
   });
 
   r.all('/v1/agent/force-leave', onlyMethodsOr(['PUT', 'POST'], 405, 'Invalid method'), authorize(ctx, (acl) => acl.allowAgentWrite()), async (req, res) => {

@@ -4,7 +4,7 @@
 import { Router, type Request, type Response } from 'express';
 import { formatDurationNs, parseDurationNs } from '../../config/duration.ts';
 import type { AutopilotConfig, AutopilotConfigFields } from '../../fsm/index.ts';
-import { authorize } from '../acl.ts';
+import { authorize, requirePermission } from '../acl.ts';
 import { field, jsonBody, rawBody } from '../body.ts';
 import type { HttpContext } from '../context.ts';
 import { bool, DecodeError, objectAt, uint } from '../decode.ts';
@@ -23,7 +23,8 @@ export function autopilotConfigRoutes(ctx: HttpContext): Router {
     (req, _res, next) => (req.method === 'GET' || req.method === 'PUT' ? next() : next(new HttpError(404, 'Invalid method'))),
     checkRegionMw(ctx),
     leaderOnly(ctx, (req) => req.method === 'GET' && parseStale(req)),
-    authorize(ctx, (acl, req) => (req.method === 'GET' ? acl.allowOperatorRead() : acl.allowOperatorWrite())),
+    // Writes check operator:write after the body and `cas` were validated (§1.5's order).
+    authorize(ctx, (acl, req) => req.method !== 'GET' || acl.allowOperatorRead()),
     rawBody(ctx.limits.jsonBodyBytes),
     async (req, res) => (req.method === 'GET' ? getConfig(ctx, req, res) : putConfig(ctx, req, res)),
   );
@@ -104,6 +105,7 @@ async function putConfig(ctx: HttpContext, req: Request, res: Response): Promise
     throw new HttpError(400, `Error parsing autopilot config: ${(e as Error).message}`);
   }
   const cas = parseCas(req);
+  await requirePermission(ctx, req, (acl) => acl.allowOperatorWrite());
   const { result } = await ctx.apply({ type: 'setAutopilotConfig', config: fields, ...(cas === undefined ? {} : { cas }) });
   if (!result.ok) throw new HttpError(result.code === 'invalid' ? 400 : 500, result.error);
   sendJson(req, res, result.type === 'setAutopilotConfig' ? result.updated : false);

@@ -2,7 +2,7 @@
 // PUT/POST replace the whole object (omitted booleans become false), optionally with `cas`.
 import { Router, type Request, type Response } from 'express';
 import type { SchedulerConfigFields } from '../../fsm/index.ts';
-import { authorize } from '../acl.ts';
+import { authorize, requirePermission } from '../acl.ts';
 import { jsonBody, rawBody } from '../body.ts';
 import type { HttpContext } from '../context.ts';
 import { bool, DecodeError, objectAt, str, uint } from '../decode.ts';
@@ -21,7 +21,8 @@ export function schedulerRoutes(ctx: HttpContext): Router {
     (req, res, next) => (['GET', 'PUT', 'POST'].includes(req.method) ? next() : void res.status(405).type('text/plain; charset=utf-8').send('Invalid method')),
     checkRegionMw(ctx),
     leaderOnly(ctx, (req) => req.method === 'GET' && parseStale(req)),
-    authorize(ctx, (acl, req) => (req.method === 'GET' ? acl.allowOperatorRead() : acl.allowOperatorWrite())),
+    // Writes check operator:write after the body and `cas` were validated (§1.8's order).
+    authorize(ctx, (acl, req) => req.method !== 'GET' || acl.allowOperatorRead()),
     rawBody(ctx.limits.jsonBodyBytes),
     async (req, res) => (req.method === 'GET' ? getConfig(ctx, req, res) : putConfig(ctx, req, res)),
   );
@@ -71,6 +72,7 @@ async function putConfig(ctx: HttpContext, req: Request, res: Response): Promise
   }
   if (!['', 'binpack', 'spread'].includes(fields.SchedulerAlgorithm)) throw new HttpError(400, `invalid scheduler algorithm: ${fields.SchedulerAlgorithm}`);
   const cas = parseCas(req);
+  await requirePermission(ctx, req, (acl) => acl.allowOperatorWrite());
   const { index, result } = await ctx.apply({ type: 'setSchedulerConfig', config: fields, ...(cas === undefined ? {} : { cas }) });
   if (!result.ok) throw new HttpError(result.code === 'invalid' ? 400 : 500, result.error);
   const updated = result.type === 'setSchedulerConfig' ? result.updated : false;

@@ -2,7 +2,7 @@
 import { Router } from 'express';
 import type { HttpContext } from '../context.ts';
 import { leaderOnly } from '../leader.ts';
-import { checkRegion, parseStale } from '../query.ts';
+import { checkRegion, parseQueryOptions, parseStale } from '../query.ts';
 import { sendJson } from '../respond.ts';
 import { onlyMethods } from './methods.ts';
 
@@ -24,9 +24,14 @@ export function statusRoutes(ctx: HttpContext): Router {
   return r;
 }
 
+/**
+ * Nomad's parse() / parseWriteRequest() at the door of an endpoint: a read's query options are
+ * validated first (400), then a region other than ours answers 500 `No path to region` (Part A §19).
+ */
 export function checkRegionMw(ctx: HttpContext) {
   return (req: import('express').Request, _res: unknown, next: (e?: unknown) => void) => {
     try {
+      if (req.method === 'GET') parseQueryOptions(req);
       checkRegion(req, ctx.region);
       next();
     } catch (e) {
