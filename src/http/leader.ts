@@ -69,6 +69,15 @@ function proxy(req: Request, res: Response, addr: string): Promise<void> {
       sendError(res, 500, `failed to forward the request to the leader at ${addr}: ${err.message}`);
       resolve();
     });
+    // The client went away before its answer was sent (an upload cut mid-stream, a reader that
+    // left): drop the forwarded request too, or the leader holds a half-read body open until its
+    // request timeout, pinning one of its per-client connections.
+    res.on('close', () => {
+      if (!res.writableFinished) {
+        out.destroy();
+        resolve();
+      }
+    });
     req.pipe(out);
   });
 }

@@ -9,8 +9,9 @@ export function toJson(body: unknown, indent?: number): string {
 
 export function sendJson(req: Request, res: Response, body: unknown, status = 200): void {
   const pretty = req.query.pretty !== undefined && req.query.pretty !== '0';
-  res.status(status).type('application/json');
-  res.send(pretty ? toJson(body, 4) + '\n' : toJson(body));
+  // Exactly `application/json`, as Nomad sends it (Express's res.type / res.send add `; charset=utf-8`).
+  res.status(status).setHeader('Content-Type', 'application/json');
+  res.send(Buffer.from(pretty ? toJson(body, 4) + '\n' : toJson(body), 'utf8'));
 }
 
 /** A 200 with an empty body and no Content-Type, as Nomad's nil handler result. */

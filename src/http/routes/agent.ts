@@ -1,4 +1,5 @@
 // /v1/agent/self, members, health, join, force-leave (contract §1.13, Part A §22).
+import os from 'node:os';
 import { Router } from 'express';
 import { formatDuration } from '../../config/duration.ts';
 import type { NodeStatus } from '../../node/index.ts';
@@ -130,7 +131,7 @@ function runtimeStats(): Record<string, string> {
     version: process.version,
     arch: process.arch,
     os: process.platform,
-    cpu_count: String((globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator?.hardwareConcurrency ?? 1),
+    cpu_count: String(os.availableParallelism()),
     heap_used: String(mem.heapUsed),
     rss: String(mem.rss),
   };
