@@ -1,4 +1,4 @@
-// The opraft command line: `opraft agent`, `opraft cluster`, and the operator commands
+// The opraft command line: `opraft agent`, `opraft cluster`, `opraft drill`, and the operator commands
 // (`operator`, `license`, `server`, `acl`, `var`, `version`) that run through runCli.
 async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
@@ -10,6 +10,10 @@ async function main(argv: string[]): Promise<number> {
     case 'cluster': {
       const { runCluster } = await import('./cluster.ts');
       return runCluster(rest);
+    }
+    case 'drill': {
+      const { runDrillCommand } = await import('../drills/index.ts');
+      return runDrillCommand(rest);
     }
     default: {
       const { runCli, processIo } = await import('./run.ts');

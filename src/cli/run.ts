@@ -44,6 +44,7 @@ export const USAGE = `Usage: opraft [-version] [-help] <command> [args]
 Common commands:
     agent       Runs one opraft server (Nomad's agent flags: -config, -data-dir, -node, -bootstrap-expect, -retry-join, -dev, ...)
     cluster     Runs a local cluster of servers on 127.0.0.1 (--nodes 3|5, --data-dir DIR, --base-port P)
+    drill       Runs an outage-recovery drill against a local cluster ('opraft drill list')
     operator    Provides cluster-level tools for operators (raft, autopilot, scheduler, snapshot)
     server      Interact with servers (members, join, force-leave)
     version     Prints the opraft version

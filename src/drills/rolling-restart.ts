@@ -1,0 +1,37 @@
+// rolling-restart: restart every server one by one (followers first, the leader last), waiting for
+// autopilot health 200 before the next, with no write failing for longer than one election.
+import type { Drill } from './runner.ts';
+import { boot, describeHealth, waitAcks, waitHealth } from './steps.ts';
+
+/** One election at the drills' timing: election timeout ≤ 20 ticks of 25 ms, plus the vote rounds and the HTTP layer's leader wait. */
+export const ONE_ELECTION_MS = 1500;
+
+export const rollingRestart: Drill = {
+  name: 'rolling-restart',
+  summary: 'restart every server one by one (SIGTERM), waiting for autopilot health 200 before the next',
+  nodeCounts: [3, 5],
+  autopilot: {},
+  sabotages: {},
+  async run(ctx) {
+    const n = ctx.servers;
+    const leader = await boot(ctx);
+    await ctx.expect('autopilot health 200', () => waitHealth(ctx.cluster, (s, h) => s === 200 && h.Voters.length === n), describeHealth);
+    const order = [...ctx.cluster.running().filter((x) => x !== leader), leader];
+    const t = ctx.now();
+    for (const node of order) {
+      const t1 = ctx.now();
+      await node.term();
+      ctx.failed(`SIGTERM of ${node.name}${node === leader ? ' (the leader)' : ''}, restarted`);
+      await node.start();
+      await ctx.expect(`${node.name} is back`, () => node.waitUp());
+      await ctx.expect(`autopilot health 200 after restarting ${node.name}`, () => waitHealth(ctx.cluster, (s, h) => s === 200 && h.Voters.length === n && h.Servers.every((x) => x.Healthy), 30_000), describeHealth);
+      ctx.figures[`restart-${node.name}Ms`] = ctx.now() - t1;
+      await waitAcks(ctx, 3);
+    }
+    ctx.timeToRecoveryMs = ctx.now() - t;
+    const out = ctx.writer.longestOutageMs(t);
+    ctx.figures.longestWriteOutageMs = out;
+    ctx.check(`no write outage longer than one election (${ONE_ELECTION_MS} ms)`, out <= ONE_ELECTION_MS, `${out} ms`);
+    ctx.figures.leaderChanges = ctx.poller.changes.filter(([, l]) => l !== undefined).length - 1;
+  },
+};
