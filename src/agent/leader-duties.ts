@@ -29,6 +29,13 @@ export function nextChange(config: Configuration, members: MemberView[], selfId:
     if (m.id === selfId || !m.id) continue;
     if (m.status === 'left' && inConfig(m.id)) return { type: 'remove', id: m.id };
   }
+  // §5.3: an entry that shares only the address with a live member (a server replaced at the same
+  // address with a fresh node ID) goes first, or both would sit in the configuration.
+  for (const m of members) {
+    if (m.id === selfId || !m.id || m.status !== 'alive' || inConfig(m.id)) continue;
+    const clash = [...config.voters, ...config.nonVoters].find((id) => id !== m.id && id !== selfId && config.addresses?.[id] === m.rpcAddr);
+    if (clash) return { type: 'remove', id: clash };
+  }
   for (const m of members) {
     if (m.id === selfId || !m.id) continue;
     if (m.status !== 'alive') continue;
