@@ -24,6 +24,8 @@ export interface LogStoreOptions {
   logger?: Logger;
   testMode?: TestMode;
   random?: () => number;
+  /** Test modes: the longest random hold of a batch before its write, in ms (default 4). */
+  testDelayMs?: number;
 }
 
 export interface PersistBatch {
@@ -61,7 +63,7 @@ export class LevelLogStore implements LogPersistence {
     } catch (err) {
       throw openError(what, err);
     }
-    const store = new LevelLogStore(db, what, new BatchWriter(db, what, logger, opts.testMode, opts.random));
+    const store = new LevelLogStore(db, what, new BatchWriter(db, what, logger, opts.testMode, opts.random, opts.testDelayMs));
     try {
       await store.init();
     } catch (err) {

@@ -14,6 +14,8 @@ export interface OpenRaftStorageOptions {
   logger?: Logger;
   /** Test only: 'crashable' (crash() drops unsynced batches) or 'ackBeforeSync' (broken on purpose). */
   testMode?: TestMode;
+  /** Test modes: the longest random hold of a batch before its synced write, in ms (default 4). */
+  testDelayMs?: number;
   /** Snapshots kept on disk (default 2). */
   retainSnapshots?: number;
 }
@@ -45,8 +47,12 @@ export async function openRaftStorage(opts: OpenRaftStorageOptions): Promise<Raf
   } catch (err) {
     throw new StorageError('io', `cannot create the raft folder ${raftDir}: ${errorText(err)}`, { cause: err });
   }
-  const logOpts: { logger: Logger; testMode?: TestMode } = { logger };
+  if (opts.testDelayMs !== undefined && (!Number.isInteger(opts.testDelayMs) || opts.testDelayMs < 0)) {
+    throw new StorageError('invalid', `openRaftStorage: testDelayMs must be a non-negative integer, got ${JSON.stringify(opts.testDelayMs)}`);
+  }
+  const logOpts: { logger: Logger; testMode?: TestMode; testDelayMs?: number } = { logger };
   if (opts.testMode) logOpts.testMode = opts.testMode;
+  if (opts.testMode && opts.testDelayMs !== undefined) logOpts.testDelayMs = opts.testDelayMs;
   const log = await LevelLogStore.open(paths.logDbDir, logOpts);
   let snapshots: FileSnapshotStore;
   try {

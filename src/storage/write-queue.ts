@@ -2,8 +2,9 @@
 // order (classic-level runs batches on the thread pool, so two concurrent batches could land
 // in either order). Batches queued while one is being written go out together: group commit.
 // Two test-only modes model a power loss, where only what was synced survives:
-//  - 'crashable': batches wait a short random time before their synced write; crash() drops
-//    every batch not yet written, and their promises never settle (nobody was told "done");
+//  - 'crashable': batches wait a short random time (below maxTestDelayMs, default 4 ms) before
+//    their synced write; crash() drops every batch not yet written, and their promises never
+//    settle (nobody was told "done");
 //  - 'ackBeforeSync': the deliberately broken variant: write() resolves at once and the batch
 //    is written later, so crash() loses batches that were already acknowledged.
 import type { Level } from 'level';
@@ -20,7 +21,7 @@ interface Job {
   reject(err: Error): void;
 }
 
-/** Longest random hold of a batch in the test modes, in milliseconds. */
+/** Longest random hold of a batch in the test modes, in milliseconds (the default). */
 const MAX_TEST_DELAY_MS = 4;
 
 export class BatchWriter {
@@ -35,6 +36,8 @@ export class BatchWriter {
     private readonly logger: Logger,
     private readonly mode?: TestMode,
     private readonly random: () => number = Math.random,
+    /** Test modes: batches wait a random time below this before their write (the crash window). */
+    private readonly maxTestDelayMs: number = MAX_TEST_DELAY_MS,
   ) {}
 
   /** Resolves once `ops` are durable (in 'ackBeforeSync' mode: at once, wrongly). */
@@ -75,7 +78,7 @@ export class BatchWriter {
   private async pump(): Promise<void> {
     while (this.queue.length > 0 && !this.crashed && !this.failure) {
       if (this.mode) {
-        await new Promise((r) => setTimeout(r, Math.floor(this.random() * MAX_TEST_DELAY_MS)));
+        await new Promise((r) => setTimeout(r, Math.floor(this.random() * this.maxTestDelayMs)));
         if (this.crashed) return;
       }
       const jobs = this.queue;
