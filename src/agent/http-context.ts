@@ -69,6 +69,9 @@ export function buildHttpContext(agent: Agent): HttpContext {
       const servers = agent.membership.members().map(parseServer).filter((x) => x !== undefined && x.region === cfg.region);
       return { precondition: healthPrecondition(servers.map((x) => ({ status: x!.status, raftVersion: x!.raftVersion }))), reply: healthReply(agent.autopilot.getState()) };
     },
+    ...(process.env.OPRAFT_TEST_FAULTS === '1'
+      ? { testFaults: { setPartitioned: (nodes: string[]) => agent.transport.setPartitioned(nodes), partitioned: () => agent.transport.partitionedFrom } }
+      : {}),
     metrics: agent.metrics,
     licenseKeys: agent.licenseKeys,
     refreshMetrics: () => agent.refreshMetrics(),

@@ -6,6 +6,7 @@ import { deadServerCleanup } from './dead-server-cleanup.ts';
 import { ipChange } from './ip-change.ts';
 import { leaderLoss } from './leader-loss.ts';
 import { minorityLoss } from './minority-loss.ts';
+import { partition } from './partition.ts';
 import { quorumLoss } from './quorum-loss.ts';
 import { rollingRestart } from './rolling-restart.ts';
 import { serverReplace } from './server-replace.ts';
@@ -17,7 +18,7 @@ export { runDrill, type Drill, type DrillReport, type DrillOptions } from './run
 export { formatReport } from './report.ts';
 export { LocalCluster, DrillNode } from './cluster.ts';
 
-export const DRILLS: Drill[] = [leaderLoss, quorumLoss, minorityLoss, snapshotRestore, deadServerCleanup, rollingRestart, serverReplace, ipChange];
+export const DRILLS: Drill[] = [leaderLoss, quorumLoss, minorityLoss, snapshotRestore, deadServerCleanup, rollingRestart, serverReplace, ipChange, partition];
 
 export const DRILL_USAGE = `Usage: opraft drill list
        opraft drill <name> [--json] [--steps] [--nodes N] [--data-dir DIR] [--keep] [--sabotage KIND]

@@ -80,6 +80,8 @@ export interface HttpContext {
   readonly licenseKeys: readonly TrustedKey[];
   /** Autopilot's health reply (§1.6) on this leader, or the 500 text that refuses it. */
   autopilotHealth(): { precondition: string | undefined; reply: OperatorHealthReplyJson };
+  /** Test-only fault hooks (OPRAFT_TEST_FAULTS=1); absent in normal operation. */
+  readonly testFaults?: { setPartitioned(nodes: string[]): void; partitioned(): string[] };
   /** This server's metrics (Part A §22). */
   readonly metrics: Metrics;
   /** Brings the gauges up to date before they are read. */

@@ -12,6 +12,7 @@ import { autopilotConfigRoutes } from './routes/operator-autopilot.ts';
 import { snapshotRoutes } from './routes/operator-snapshot.ts';
 import { metricsRoutes } from './routes/metrics.ts';
 import { licenseRoutes } from './routes/operator-license.ts';
+import { testFaultRoutes } from './routes/test-faults.ts';
 import { aclRoutes } from './routes/acl.ts';
 
 export type { HttpContext, MemberJson, JoinResult } from './context.ts';
@@ -33,6 +34,7 @@ export function createHttpApp(ctx: HttpContext): Express {
   app.use(snapshotRoutes(ctx));
   app.use(metricsRoutes(ctx));
   app.use(licenseRoutes(ctx));
+  app.use(testFaultRoutes(ctx));
   app.use(aclRoutes(ctx));
   app.use((req, _res, next) => next(new HttpError(404, `Invalid URL path: ${req.path}`)));
   app.use(errorMiddleware(ctx.logger));

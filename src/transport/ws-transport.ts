@@ -41,6 +41,7 @@ export class WsTransport implements Transport {
   private readonly limiter = new LogLimiter();
   private readonly kinds = new FrameKinds();
   private readonly handlers = new RequestHandlers();
+  private partitioned = new Set<NodeId>();
   private readonly pending = new PendingRequests();
   private readonly frameHandlers: FrameHandler[] = [];
   private readonly unreachableHandlers: UnreachableHandler[] = [];
@@ -165,6 +166,7 @@ export class WsTransport implements Transport {
 
   private trySend(to: NodeId, frame: Frame): SendDropReason | undefined {
     if (!this.running) return 'stopped';
+    if (this.partitioned.has(to)) return 'noLink';
     if (this.kinds.checkOutgoing(frame) !== undefined) return 'invalid';
     const address = this.peers.get(to);
     if (address === undefined) return 'noPeer';
@@ -235,6 +237,9 @@ export class WsTransport implements Transport {
     const e = checkMethod(method) ?? checkTimeout(timeoutMs);
     if (e) throw invalid(e);
     if (!this.running) throw new RequestError('stopped', `request "${method}" to ${address}: the transport is not running`, address, method);
+    if ([...this.partitioned].some((id) => this.peers.get(id) === address)) {
+      throw new RequestError('unreachable', `request "${method}" to ${address}: partitioned (test fault)`, address, method);
+    }
     const link = this.openPeerLinkAt(address) ?? this.addressLink(address);
     const { id, promise } = this.pending.open(method, address, timeoutMs, link.key);
     let bytes: Buffer;
@@ -257,7 +262,24 @@ export class WsTransport implements Transport {
   }
 
   handle(method: string, fn: RequestHandler): void {
-    this.handlers.register(method, fn);
+    this.handlers.register(method, (body, from) => {
+      if (this.partitioned.has(from.node)) throw new Error('partitioned (test fault)');
+      return fn(body, from);
+    });
+  }
+
+  /**
+   * Test fault (drills and chaos tests; the agent exposes it only with OPRAFT_TEST_FAULTS=1): every
+   * frame and request to or from these nodes is dropped, as if the network between us were cut.
+   * Applied on both sides it is a symmetric partition; an empty list heals it.
+   */
+  setPartitioned(nodes: Iterable<NodeId>): void {
+    this.partitioned = new Set(nodes);
+    this.opts.logger.warn({ partitioned: [...this.partitioned] }, 'transport: test partition set');
+  }
+
+  get partitionedFrom(): NodeId[] {
+    return [...this.partitioned];
   }
 
   stats(): TransportStats {
@@ -323,6 +345,7 @@ export class WsTransport implements Transport {
   }
 
   private deliver(from: NodeId, frame: Frame): void {
+    if (this.partitioned.has(from)) return;
     for (const h of this.frameHandlers) {
       try {
         h(from, frame);

@@ -55,14 +55,14 @@ function failedOn(r: { code: number | null; report: DrillReport }, check: RegExp
   assert.ok(bad.some((b) => check.test(b)), `expected a failed check matching ${check}, failed: ${JSON.stringify(bad)}`);
 }
 
-describe('drills against local clusters', { concurrency: false, timeout: 330_000 }, () => {
+describe('drills against local clusters', { concurrency: false, timeout: 480_000 }, () => {
   test('drill list names every drill', async () => {
     const child = spawn(BIN, ['drill', 'list'], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     const code = await new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
     assert.equal(code, 0);
-    for (const d of ['leader-loss', 'quorum-loss', 'minority-loss', 'snapshot-restore', 'dead-server-cleanup', 'rolling-restart', 'server-replace', 'ip-change']) assert.match(out, new RegExp(`^  ${d} `, 'm'));
+    for (const d of ['leader-loss', 'quorum-loss', 'minority-loss', 'snapshot-restore', 'dead-server-cleanup', 'rolling-restart', 'server-replace', 'ip-change', 'partition']) assert.match(out, new RegExp(`^  ${d} `, 'm'));
   });
 
   test('leader-loss: a new leader and a successful write within seconds', async () => {
@@ -119,6 +119,16 @@ describe('drills against local clusters', { concurrency: false, timeout: 330_000
   test('ip-change: peers.json with new addresses and the same node IDs', async () => {
     const r = passed(await drill('ip-change'));
     assert.ok(r.timeToLeaderMs !== undefined);
+  });
+
+  test('partition: the isolated leader steps down, the majority serves, and after the heal no server diverges', async () => {
+    const r = passed(await drill('partition'));
+    assert.ok(r.timeToLeaderMs !== undefined && r.timeToLeaderMs < 5000, `time to leader ${r.timeToLeaderMs}`);
+    assert.ok(r.checks.some((c) => /converges on the same log/.test(c.name) && c.ok));
+  });
+
+  test('partition sabotaged (never healed) fails', async () => {
+    failedOn(await drill('partition', ['--sabotage', 'no-heal']), /rejoins as a follower/);
   });
 
   test('a dropped acknowledged write is caught by the verifier', async () => {
