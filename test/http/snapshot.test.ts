@@ -10,7 +10,7 @@ import { Readable } from 'node:stream';
 import { archiveBuffer, readArchive } from '../../src/snapshot/index.ts';
 import { startFakeServer, type FakeServer } from './fake-server.ts';
 
-const FIXTURES = path.resolve(fileURLToPath(new URL('.', import.meta.url)), '../../../shared/fixtures/nomad-snapshot-archives');
+const FIXTURES = path.resolve(fileURLToPath(new URL('.', import.meta.url)), '../fixtures/nomad-snapshot-archives');
 let s: FakeServer;
 before(async () => {
   s = await startFakeServer();

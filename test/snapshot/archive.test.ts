@@ -10,7 +10,7 @@ import zlib from 'node:zlib';
 import tar from 'tar-stream';
 import { archiveBuffer, buildMeta, readArchive, ArchiveTooLargeError } from '../../src/snapshot/index.ts';
 
-const FIXTURES = path.resolve(fileURLToPath(new URL('.', import.meta.url)), '../../../shared/fixtures/nomad-snapshot-archives');
+const FIXTURES = path.resolve(fileURLToPath(new URL('.', import.meta.url)), '../fixtures/nomad-snapshot-archives');
 const limits = { maxCompressedBytes: 1 << 30, maxUncompressedBytes: 4 * 2 ** 30 };
 
 const meta = (size: number) =>
