@@ -138,6 +138,10 @@ export class Agent {
       if (role === Role.Candidate) this.metrics.incrCounter(NOMAD_METRICS.raftStateCandidate);
       if (role === Role.Leader) log.info({ term }, 'this server is now the leader');
       else log.info({ role, leader: leader || undefined, term }, 'raft role changed');
+      // Write missing cluster state (scheduler/autopilot defaults, license, cluster ID) at once, as
+      // Nomad's establishLeadership does, instead of on the next duty tick up to 500 ms later:
+      // until then reads answer 500 `… not initialized yet` and snapshots lack the records.
+      if (role === Role.Leader) setImmediate(() => void (this.stopping ? undefined : this.duties?.tick()));
     });
     raft.start();
 

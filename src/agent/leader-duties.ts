@@ -72,7 +72,15 @@ export class LeaderDuties {
     if (node.status().role !== Role.Leader) return;
     this.busy = true;
     try {
-      for (const m of this.d.missingState()) {
+      let missing = this.d.missingState();
+      if (missing.length > 0) {
+        // A new leader may not have applied entries of earlier terms yet (it runs this at once on
+        // election): a read point waits for an entry of this term to commit and be applied, so the
+        // decision is made on everything committed (a temporary license must not replace a real one).
+        await node.readIndex();
+        missing = this.d.missingState();
+      }
+      for (const m of missing) {
         this.d.logger.info({ what: m.what }, 'leader writes missing cluster state');
         await node.propose(m.data);
       }
