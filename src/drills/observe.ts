@@ -167,6 +167,24 @@ export class BackgroundWriter {
    * The longest time the writer went without an acknowledgement while it ran: from the end of an
    * acknowledged write (or the first write after a pause) to the end of the next acknowledged one.
    */
+  /** The writes from the last acknowledgement before the longest outage to the first after it. */
+  longestOutageWrites(from = 0): WriteRecord[] {
+    let best: [number, number] = [0, -1];
+    let lastAck = -1;
+    this.records.forEach((r, i) => {
+      if (r.startMs < from || r.outcome !== 'acked') return;
+      if (lastAck >= 0 && r.endMs - this.records[lastAck]!.endMs > best[0]) best = [r.endMs - this.records[lastAck]!.endMs, lastAck];
+      lastAck = i;
+    });
+    if (best[1] < 0) return [];
+    const out: WriteRecord[] = [];
+    for (let i = best[1]; i < this.records.length; i++) {
+      out.push(this.records[i]!);
+      if (i > best[1] && this.records[i]!.outcome === 'acked') break;
+    }
+    return out;
+  }
+
   longestOutageMs(from = 0, to = Infinity, via?: string[]): number {
     let longest = 0;
     let lastAck: number | undefined;

@@ -26,6 +26,8 @@ export interface InboundContext {
   deliver(from: NodeId, frame: Frame): void;
   /** The connection went away (any phase). */
   closed(conn: InboundConnection): void;
+  /** A peer completed a handshake with us: it is up (again). */
+  peerUp(node: NodeId): void;
 }
 
 export class InboundConnection {
@@ -148,6 +150,7 @@ export class InboundConnection {
     clearTimeout(this.timer);
     this.phase = 'open';
     this.ctx.opts.logger.debug({ peer: this.identity!.node, client: this.client, cluster: this.identity!.cluster }, 'transport: inbound connection open');
+    this.ctx.peerUp(this.identity!.node);
   }
 
   private refuse(refusal: Refusal, local: LocalIdentity, hello: Record<string, unknown> | undefined): void {

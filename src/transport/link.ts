@@ -276,6 +276,14 @@ export class OutboundLink {
     }
   }
 
+  /** Ends a back-off now (the peer is known to be up) and redials; a no-op in any other state. */
+  retryNow(): void {
+    if (this.closed || this.state !== 'backoff') return;
+    clearTimeout(this.backoffTimer);
+    this.state = 'idle';
+    this.connect();
+  }
+
   /** The link failed: drop the queue, fail requests, then back off (peer links) or close (address links). */
   private fail(error: string, quiet = false, graceful = false): void {
     if (this.closed || this.state === 'backoff') return;

@@ -78,6 +78,9 @@ export class WsTransport implements Transport {
       local,
       deliver: (from, frame) => this.deliver(from, frame),
       closed: (conn) => this.onInboundClosed(conn),
+      // A restarted peer dials us first: end our back-off towards it, so it hears from us (as a
+      // leader's heartbeat) at once rather than after up to the back-off ceiling.
+      peerUp: (node) => this.peerLinks.get(node)?.retryNow(),
     };
   }
 

@@ -214,3 +214,31 @@ test('raftLink: carries Raft messages, validated, and reports unreachable peers'
     await fleet.stop();
   }
 });
+
+test('links: a peer that comes back and dials us ends our back-off towards it at once', async () => {
+  const fleet = new Fleet();
+  try {
+    // A long back-off: without the early redial, b would not hear from a for 10 s.
+    const a = await fleet.make('a', { backoff: { initialMs: 10_000, maxMs: 10_000 } });
+    const dead = await fleet.make('b');
+    const port = dead.port;
+    await dead.stop();
+    const unreachable: string[] = [];
+    a.onUnreachable((p) => unreachable.push(p));
+    a.setPeer('b', `127.0.0.1:${port}`);
+    a.send('b', { t: 'raft', m: heartbeat('a', 'b') });
+    await waitFor(() => unreachable.length === 1, 2000, 'unreachable');
+    assert.equal(a.stats().peers.b.state, 'backoff');
+    // b restarts on the same port and dials a (as a restarted server does through its own links).
+    const b = await fleet.make('b', { port });
+    const got: string[] = [];
+    b.onFrame((from) => got.push(from));
+    b.setPeer('a', addr(a));
+    b.send('a', { t: 'raft', m: heartbeat('b', 'a') });
+    await waitFor(() => a.stats().peers.b.state === 'open', 3000, "a's link to b reopened before its back-off ended");
+    assert.equal(a.send('b', { t: 'raft', m: heartbeat('a', 'b') }), true);
+    await waitFor(() => got.includes('a'), 3000, 'b hears from a');
+  } finally {
+    await fleet.stop();
+  }
+});
