@@ -199,12 +199,12 @@ export function applyCommand(s: FsmState, index: number, c: Command): ApplyResul
     case 'deleteAclTokens': return deleteAclTokens(s, index, c);
     case 'upsertVariable': return upsertVariable(s, index, c);
     case 'deleteVariable': return deleteVariable(s, index, c);
-    case 'restoreState': return restoreState(s, c);
+    case 'restoreState': return restoreState(s, index, c);
   }
 }
 
 /** Replaces every table with the snapshot's, keeping the cluster ID (see the command's comment). */
-function restoreState(s: FsmState, c: Of<'restoreState'>): ApplyResult {
+function restoreState(s: FsmState, index: number, c: Of<'restoreState'>): ApplyResult {
   let next: FsmState;
   try {
     next = decodeState(c.stateBin).state;
@@ -212,8 +212,29 @@ function restoreState(s: FsmState, c: Of<'restoreState'>): ApplyResult {
     return { ok: false, type: c.type, code: 'invalid', error: `failed to restore from snapshot: ${(e as Error).message}` };
   }
   const cluster = s.cluster;
+  clampIndexes(next, index);
   for (const k of Object.keys(s) as (keyof FsmState)[]) delete (s as Partial<FsmState>)[k];
   Object.assign(s, next);
   s.cluster = cluster;
   return { ok: true, type: 'restoreState' };
+}
+
+/**
+ * Indexes must keep growing after a restore: Nomad makes the log jump past the snapshot's index;
+ * here the restore is one entry at `index`, so nothing restored may claim a later index (a write
+ * after it would get a smaller ModifyIndex than what it replaces, and a CAS would misfire). Every
+ * table is marked as written at the restore itself.
+ */
+function clampIndexes(st: FsmState, index: number): void {
+  const clamp = (o: { CreateIndex: number; ModifyIndex: number } | null) => {
+    if (!o) return;
+    o.CreateIndex = Math.min(o.CreateIndex, index);
+    o.ModifyIndex = Math.min(o.ModifyIndex, index);
+  };
+  clamp(st.scheduler);
+  clamp(st.autopilot);
+  clamp(st.license);
+  for (const m of [st.policies, st.tokens, st.variables] as Map<string, { CreateIndex: number; ModifyIndex: number }>[]) for (const o of m.values()) clamp(o);
+  if (st.bootstrap) st.bootstrap.BootstrapIndex = Math.min(st.bootstrap.BootstrapIndex, index);
+  for (const table of st.indexes.keys()) st.indexes.set(table, index);
 }
