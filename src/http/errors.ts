@@ -1,5 +1,6 @@
 // Nomad's error encoding (contract §0.1): plain text bodies, the status chosen by the error.
 import type { NextFunction, Request, Response } from 'express';
+import { RuleError, ShapeError } from '../fsm/index.ts';
 
 /** An error with the HTTP status it answers with (Nomad's CodedError). */
 export class HttpError extends Error {
@@ -19,6 +20,8 @@ const FILTER_WITH_OTHER_PARAMETERS = 'Filter expression cannot be used with othe
 /** Maps an error to Nomad's status and text, in §0.1's order. */
 export function statusOf(err: unknown): { status: number; message: string } {
   if (err instanceof HttpError) return { status: err.status, message: err.message };
+  // A command that breaks a rule of its own (too large, bad path…) is refused before it is proposed.
+  if (err instanceof RuleError || err instanceof ShapeError) return { status: 400, message: err.message };
   const e = err as { status?: number; statusCode?: number; type?: string; message?: string };
   // body-parser errors (express.json / express.raw)
   if (e?.type === 'entity.too.large') return { status: 413, message: 'Request body too large' };

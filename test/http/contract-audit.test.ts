@@ -122,3 +122,15 @@ test('Part A 11: an unknown state.bin record answers exactly `failed to restore 
   const r = await s.fetch('/v1/operator/snapshot', { method: 'PUT', body: new Uint8Array(bytes) });
   assert.deepEqual([r.status, r.text], [500, 'failed to restore from snapshot: Unrecognized snapshot type: [250]']);
 });
+
+test('a variable over 64 KiB of items is refused with 400, not 500', async () => {
+  const { startFakeServer } = await import('./fake-server.ts');
+  const s = await startFakeServer();
+  try {
+    const r = await s.fetch('/v1/var/big', { method: 'PUT', body: JSON.stringify({ Items: { k: 'x'.repeat(40 * 1024), j: 'y'.repeat(30 * 1024) } }) });
+    assert.equal(r.status, 400, r.text);
+    assert.match(r.text, /limited to 65536 bytes of items/);
+  } finally {
+    await s.close();
+  }
+});

@@ -69,7 +69,7 @@ export async function startFakeServer(opts: { seed?: boolean } = {}): Promise<Fa
     region: 'global',
     datacenter: 'dc1',
     holdTimeoutMs: 100,
-    limits: { jsonBodyBytes: 64 * 1024, snapshotRestoreBytes: 1 << 20, snapshotRestoreUncompressedBytes: 8 << 20, maxEntryBytes: 1 << 20 },
+    limits: { jsonBodyBytes: 128 * 1024, snapshotRestoreBytes: 1 << 20, snapshotRestoreUncompressedBytes: 8 << 20, maxEntryBytes: 1 << 20 },
     autopilotHealth: () => ({ precondition: undefined, reply: self.health ?? healthReply(undefined) }),
     metrics: new Metrics(),
     get licenseKeys() {

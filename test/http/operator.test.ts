@@ -170,7 +170,7 @@ test('variables: write, read, list, CAS conflict bodies, delete, errors (Part A 
     const r = await s.fetch(p, init);
     assert.deepEqual([r.status, r.text], [status, text], `${init.method} ${p}`);
   }
-  const big = await s.fetch('/v1/var/big', put({ Items: { k: 'x'.repeat(70 * 1024) } }));
+  const big = await s.fetch('/v1/var/big', put({ Items: { k: 'x'.repeat(130 * 1024) } }));
   assert.equal(big.status, 413, 'over the JSON body limit of this fake server');
   const d = await s.fetch(`/v1/var/app/db?cas=${v.ModifyIndex - 1}`, { method: 'DELETE' });
   assert.equal(d.status, 409);
