@@ -1,6 +1,6 @@
 // One opraft server: storage, peers.json recovery, the state machine, Raft, the RPC transport,
 // membership and bootstrap, the leader's duties, and the HTTP API, started and stopped in order.
-import { mkdir } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import type { AgentConfig } from '../config/index.ts';
 import { Fsm } from '../fsm/index.ts';
@@ -172,6 +172,11 @@ export class Agent {
       logger: log,
     });
     this.membership = membership;
+    // A restarted server replays its committed log first, so it knows (and the transport uses) its
+    // cluster ID before it joins: adopting it mid-join would cut the join's links, and a failed
+    // join waits a whole retry_interval (30 s by default) before the next attempt.
+    await this.replayCommitted(3000);
+    this.syncPeers();
     membership.start();
     log.info({ http: this.httpAddr, rpc: this.rpcAddr }, 'opraft server listening');
 
@@ -233,6 +238,13 @@ export class Agent {
     if (raft.status().role === Role.Leader) this.autopilot.start();
   }
 
+  /** Waits (bounded) until the entries known committed at start are applied. */
+  private async replayCommitted(maxMs: number): Promise<void> {
+    const target = this.raft.status().commitIndex;
+    const deadline = Date.now() + maxMs;
+    while (this.raft.status().appliedIndex < target && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+  }
+
   memberViews(): MemberView[] {
     return this.membership.members().map((m) => ({ id: m.tags['id'] ?? m.id, name: m.name, status: m.status, rpcAddr: `${m.addr}:${m.port}` }));
   }
@@ -278,6 +290,8 @@ export class Agent {
     await this.raft.stop();
     await this.transport.stop();
     await this.storage.close();
+    // -dev runs on temporary data, as Nomad's -dev runs in memory: nothing is left behind.
+    if (this.config.dataDirIsTemporary) await rm(this.config.dataDir, { recursive: true, force: true });
     this.log.info({}, 'opraft server stopped');
   }
 

@@ -39,6 +39,8 @@ export async function runAgent(argv: string[]): Promise<number> {
     };
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
+    // Nomad reloads its configuration on SIGHUP; opraft cannot yet, and must not die of it either.
+    process.on('SIGHUP', () => log.warn({ signal: 'SIGHUP' }, 'SIGHUP received: configuration reload is not supported; restart the server to apply changes'));
     if (testMode) process.on('SIGUSR2', () => crashOnSignal(agent, config.name));
   });
 }

@@ -1,8 +1,9 @@
 // `opraft cluster` / `npm start`: a local cluster of N servers on 127.0.0.1, one process each.
 // Node N listens on HTTP base+10(N-1) and RPC base+1+10(N-1), keeps its data under
-// <data-dir>/node-N (a second run resumes the same cluster), and all stop on Ctrl-C.
+// <data-dir>/node-N (a second run resumes the same cluster), and all stop on Ctrl-C. A server that
+// dies on its own is reported and the others keep running (drills kill servers on purpose).
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -76,6 +77,15 @@ export async function runCluster(argv: string[]): Promise<number> {
     const dir = path.join(plan.dataDir, `node-${n}`);
     await mkdir(dir, { recursive: true });
     const cfg = path.join(dir, 'agent.hcl');
+    const before = await readFile(cfg, 'utf8').catch(() => '');
+    const oldRpc = /rpc\s*=\s*(\d+)/.exec(before)?.[1];
+    if (oldRpc !== undefined && Number(oldRpc) !== nodePorts(plan, n).rpc) {
+      process.stderr.write(
+        `opraft: warning: node-${n} ran with RPC port ${oldRpc} before and now gets ${nodePorts(plan, n).rpc}. Raft remembers servers by address,\n` +
+          `  so this cluster will not elect a leader until its configuration is recovered with peers.json (see 'opraft drill ip-change'\n` +
+          `  and docs/drills.md), or use the old --base-port, or a fresh --data-dir.\n`,
+      );
+    }
     await writeFile(cfg, nodeConfigHcl(plan, n));
     // Own process group: a terminal's Ctrl-C reaches only us, and we stop each server once.
     const child = spawn(BIN, ['agent', '-config', cfg], { stdio: 'inherit', detached: true });
@@ -102,22 +112,22 @@ export async function runCluster(argv: string[]): Promise<number> {
   });
   process.on('SIGINT', () => stopAll('SIGINT'));
   process.on('SIGTERM', () => stopAll('SIGTERM'));
-  let failed = false;
+  process.on('SIGHUP', () => stopAll('SIGTERM')); // a closed terminal: never leave servers behind
+  // A server that dies on its own (a kill -9 in a drill) is reported; the others keep serving and
+  // it can be started again by hand with its command below. The cluster ends when all have ended.
   const codes = await Promise.all(
     children.map(
       (c, i) =>
         new Promise<number>((resolve) =>
           c.on('exit', (code, signal) => {
             if (!stopping) {
-              // A server died on its own: say so and stop the rest, so the cluster never half-runs unnoticed.
-              failed = true;
-              process.stderr.write(`opraft: node-${i + 1} exited (${signal ?? `code ${code}`}); stopping the cluster\n`);
-              stopAll('SIGTERM');
+              const cfg = path.join(plan.dataDir, `node-${i + 1}`, 'agent.hcl');
+              process.stderr.write(`opraft: node-${i + 1} exited (${signal ?? `code ${code}`}); the others keep running. Start it again with: bin/opraft agent -config ${cfg}\n`);
             }
             resolve(code ?? 0);
           }),
         ),
     ),
   );
-  return failed || codes.some((c) => c !== 0) ? 1 : 0;
+  return stopping ? 0 : codes.some((c) => c !== 0) ? 1 : 0;
 }
