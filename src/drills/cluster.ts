@@ -3,7 +3,7 @@
 // local timing the drills use; kill -9 / SIGTERM / restart by PID. Every process it starts is
 // stopped when the drill ends, also on failure and on Ctrl-C (see trackProcesses).
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, type WriteStream } from 'node:fs';
+import { closeSync, openSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
@@ -54,6 +54,32 @@ export async function freePort(): Promise<number> {
   throw new Error('no free port found between 20000 and 32000');
 }
 
+async function portFree(port: number): Promise<boolean> {
+  return new Promise<boolean>((resolve) => {
+    const srv = net.createServer();
+    srv.once('error', () => resolve(false));
+    srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
+  });
+}
+
+/**
+ * Where a drill's servers listen. Without a base port: free ports (freePort). With `--base-port P`:
+ * the k-th server the drill creates (over all its clusters, 1-based) gets HTTP P+10(k−1) and RPC
+ * P+1+10(k−1), as `opraft cluster` numbers node k; a port already in use is an error.
+ */
+export class PortPlan {
+  private taken = 0;
+  constructor(readonly base?: number) {}
+  async take(): Promise<{ http: number; rpc: number }> {
+    if (this.base === undefined) return { http: await freePort(), rpc: await freePort() };
+    const http = this.base + 10 * this.taken++;
+    const rpc = http + 1;
+    if (rpc > 65535) throw new Error(`--base-port ${this.base}: server ${this.taken} would need port ${rpc} (> 65535)`);
+    for (const p of [http, rpc]) if (!(await portFree(p))) throw new Error(`--base-port ${this.base}: port ${p} (server ${this.taken}) is already in use; choose another --base-port`);
+    return { http, rpc };
+  }
+}
+
 /** The autopilot settings a drill runs with (agent HCL; the first leader writes them once). */
 export interface AutopilotSettings {
   cleanupDeadServers: boolean;
@@ -89,7 +115,6 @@ export interface NodeSpec {
 
 export class DrillNode {
   proc: ChildProcess | undefined;
-  private logStream: WriteStream | undefined;
   starts = 0;
   constructor(
     readonly cluster: LocalCluster,
@@ -167,10 +192,15 @@ autopilot {
     await mkdir(this.dir, { recursive: true });
     const cfg = path.join(this.dir, 'agent.hcl');
     await writeFile(cfg, this.configHcl());
-    this.logStream ??= createWriteStream(this.logFile, { flags: 'a' });
-    const proc = spawn(BIN, ['agent', '-config', cfg], { stdio: ['ignore', 'pipe', 'pipe'], detached: true, env: { ...process.env, ...this.cluster.env } });
-    proc.stdout!.pipe(this.logStream, { end: false });
-    proc.stderr!.pipe(this.logStream, { end: false });
+    // The log file is the server's stdout/stderr (no pipe through the drill), so a server kept
+    // running with --keep goes on logging after the drill has exited.
+    const log = openSync(this.logFile, 'a');
+    let proc: ChildProcess;
+    try {
+      proc = spawn(BIN, ['agent', '-config', cfg], { stdio: ['ignore', log, log], detached: true, env: { ...process.env, ...this.cluster.env } });
+    } finally {
+      closeSync(log);
+    }
     live.add(proc);
     proc.on('exit', () => live.delete(proc));
     this.proc = proc;
@@ -223,6 +253,22 @@ autopilot {
     await rm(this.dataDir, { recursive: true, force: true });
     this.cluster.note(`deleted the data directory of ${this.name} (${this.dataDir})`);
   }
+
+  /** --keep: no longer stopped when the drill exits; the drill may exit while it runs on. */
+  release(): void {
+    if (!this.proc) return;
+    live.delete(this.proc);
+    this.proc.unref();
+  }
+}
+
+/** A server left running by --keep. */
+export interface KeptServer {
+  name: string;
+  pid: number;
+  http: string;
+  rpc: string;
+  log: string;
 }
 
 export class LocalCluster {
@@ -235,6 +281,7 @@ export class LocalCluster {
     autopilot: Partial<AutopilotSettings>,
     readonly note: (text: string) => void,
     readonly label = 'node',
+    readonly ports: PortPlan = new PortPlan(),
   ) {
     this.autopilot = { ...DRILL_AUTOPILOT, ...autopilot };
   }
@@ -244,8 +291,7 @@ export class LocalCluster {
     const specs: NodeSpec[] = [];
     for (let i = 0; i < n; i++) {
       const name = `${this.label}-${++this.counter}`;
-      const httpPort = await freePort();
-      const rpcPort = await freePort();
+      const { http: httpPort, rpc: rpcPort } = await this.ports.take();
       specs.push({ name, httpPort, rpcPort, bootstrapExpect: n, retryJoin: [], ...(opts.advertise ? { advertiseRpc: await opts.advertise(i) } : {}) });
     }
     const addr = (s: NodeSpec) => s.advertiseRpc ?? `127.0.0.1:${s.rpcPort}`;
@@ -258,10 +304,11 @@ export class LocalCluster {
   /** A fresh server (empty data, bootstrap_expect 0) that joins the running ones through retry_join. */
   async addJoiner(spec: Partial<NodeSpec> = {}): Promise<DrillNode> {
     const name = spec.name ?? `${this.label}-${++this.counter}`;
+    const ports = spec.httpPort === undefined || spec.rpcPort === undefined ? await this.ports.take() : { http: spec.httpPort, rpc: spec.rpcPort };
     const full: NodeSpec = {
       name,
-      httpPort: spec.httpPort ?? (await freePort()),
-      rpcPort: spec.rpcPort ?? (await freePort()),
+      httpPort: spec.httpPort ?? ports.http,
+      rpcPort: spec.rpcPort ?? ports.rpc,
       bootstrapExpect: spec.bootstrapExpect ?? 0,
       retryJoin: spec.retryJoin ?? this.running().map((n) => n.rpcAddr),
       ...(spec.advertiseRpc ? { advertiseRpc: spec.advertiseRpc } : {}),
@@ -302,6 +349,17 @@ export class LocalCluster {
       },
       timeoutMs,
     );
+  }
+
+  /** Called by boot() once the servers have a leader (the compose driver applies the drill's autopilot settings). */
+  async afterBoot(_leader: DrillNode): Promise<void> {}
+
+  /** --keep: the running servers stay up after the drill (not stopped on exit); returns where they are. */
+  release(): KeptServer[] {
+    return this.running().map((n) => {
+      n.release();
+      return { name: n.name, pid: n.pid!, http: n.httpAddr, rpc: n.rpcAddr, log: n.logFile };
+    });
   }
 
   /** Stops every server by PID (SIGKILL) and removes the data unless keep. */

@@ -1,7 +1,6 @@
 // ip-change: every server restarts on a new address (on loopback: new ports). Recover with a
 // peers.json on every server holding the new addresses and the unchanged node IDs.
 import type { Drill } from './runner.ts';
-import { freePort } from './cluster.ts';
 import { raftConfig } from './http.ts';
 import { boot, waitAcks, waitConfig, writePeersJson } from './steps.ts';
 
@@ -20,8 +19,9 @@ export const ipChange: Drill = {
     const old = nodes.map((x) => x.rpcAddr);
     await Promise.all(nodes.map((x) => x.term()));
     for (const x of nodes) {
-      x.spec.httpPort = await freePort();
-      x.spec.rpcPort = await freePort();
+      const p = await ctx.cluster.ports.take(); // free ports, or the next --base-port slots
+      x.spec.httpPort = p.http;
+      x.spec.rpcPort = p.rpc;
     }
     for (const x of nodes) x.spec.retryJoin = nodes.filter((o) => o !== x).map((o) => o.rpcAddr);
     ctx.failed(`every server moved: ${old.map((a, i) => `${a} → ${nodes[i]!.rpcAddr}`).join(', ')}`);

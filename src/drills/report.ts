@@ -31,6 +31,18 @@ export function formatReport(r: DrillReport, opts: { steps?: boolean } = {}): st
     for (const s of r.steps) out.push(`    +${(s.atMs / 1000).toFixed(1)}s ${s.text}`);
   }
   if (r.error) out.push(`  error: ${r.error.split('\n').slice(0, 4).join('\n    ')}`);
-  out.push(`  took ${ms(r.durationMs)}; data ${r.kept ? `kept in ${r.dataDir}` : 'removed'}`);
+  out.push(`  took ${ms(r.durationMs)}; ${r.compose ? `compose cluster (${r.compose}) left running` : `data ${r.kept ? `kept in ${r.dataDir}` : 'removed'}`}`);
+  if (r.keptServers) out.push(keptText(r));
   return `${out.join('\n')}\n`;
+}
+
+/** --keep: where the servers left running listen, their PIDs, and how to stop them. */
+export function keptText(r: DrillReport): string {
+  const k = r.keptServers ?? [];
+  if (k.length === 0) return '  --keep: no server was left running';
+  const lines = [`  --keep: ${k.length} server(s) left running (data in ${r.dataDir}):`];
+  for (const s of k) lines.push(`    ${s.name.padEnd(8)} pid ${String(s.pid).padEnd(7)} http ${s.http}  rpc ${s.rpc}  log ${s.log}`);
+  lines.push(`  try:  NOMAD_ADDR=${k[0]!.http} bin/opraft operator raft list-peers`);
+  lines.push(`  stop: kill ${k.map((s) => s.pid).join(' ')}   (then rm -rf ${r.dataDir})`);
+  return lines.join('\n');
 }

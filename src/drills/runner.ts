@@ -4,7 +4,8 @@
 import { mkdir, mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { DRILL_AUTOPILOT, LocalCluster, RAFT_TICK, type AutopilotSettings, type DrillNode } from './cluster.ts';
+import { DRILL_AUTOPILOT, LocalCluster, PortPlan, RAFT_TICK, type AutopilotSettings, type DrillNode, type KeptServer } from './cluster.ts';
+import { ComposeCluster, type ComposeOptions } from './compose.ts';
 import { request } from './http.ts';
 import { BackgroundWriter, LeaderPoller, verifyWrites, type VerifyResult, type WriteRecord } from './observe.ts';
 
@@ -13,8 +14,12 @@ export interface DrillOptions {
   nodes?: number;
   /** Root directory for every server's data (default: a new temporary directory, removed after). */
   dataDir?: string;
-  /** Keep the data directory afterwards (always kept with --data-dir, and when the drill fails). */
+  /** Leave the servers running after the report (their data with them); the report lists them. */
   keep?: boolean;
+  /** HTTP P+10(k−1) and RPC P+1+10(k−1) for the k-th server the drill creates, instead of free ports. */
+  basePort?: number;
+  /** Run against the docker compose cluster instead of a local one (compose.ts). */
+  compose?: ComposeOptions;
   sabotage?: string;
   /** Progress lines go here as they happen (stderr in the CLI). */
   progress?: (line: string) => void;
@@ -72,6 +77,10 @@ export interface DrillReport {
   durationMs: number;
   dataDir: string;
   kept: boolean;
+  /** --keep: the servers still running after the drill. */
+  keptServers?: KeptServer[];
+  /** --compose: the compose command the drill used. */
+  compose?: string;
 }
 
 /** Thrown by ctx.require: the drill cannot go on, its report says why. */
@@ -99,6 +108,8 @@ export class DrillContext {
     readonly servers: number,
     readonly sabotage: string | undefined,
     readonly progress: (line: string) => void,
+    /** Shared by every cluster of the drill, so that --base-port numbers all its servers. */
+    readonly ports: PortPlan = new PortPlan(),
   ) {}
 
   now = (): number => Date.now() - this.t0;
@@ -139,7 +150,7 @@ export class DrillContext {
   }
 
   newCluster(label = 'node'): LocalCluster {
-    const c = new LocalCluster(path.join(this.root, label === 'node' ? '' : label), this.drill.autopilot, (t) => this.note(t), label);
+    const c = new LocalCluster(path.join(this.root, label === 'node' ? '' : label), this.drill.autopilot, (t) => this.note(t), label, this.ports);
     this.clusters.push(c);
     return c;
   }
@@ -159,16 +170,21 @@ export async function runDrill(drill: Drill, opts: DrillOptions = {}): Promise<D
     throw new Error(`drill ${drill.name} has no sabotage "${opts.sabotage}" (known: ${[...Object.keys(drill.sabotages), ...Object.keys(COMMON_SABOTAGES)].join(', ')})`);
   }
   let root: string;
-  if (opts.dataDir) {
+  if (opts.compose) root = '';
+  else if (opts.dataDir) {
     root = path.resolve(opts.dataDir, `${drill.name}-${Date.now()}`);
     await mkdir(root, { recursive: true });
   } else root = await mkdtemp(path.join(os.tmpdir(), `opraft-drill-${drill.name}-`));
-  const ctx = new DrillContext(drill, root, servers, opts.sabotage, opts.progress ?? (() => undefined));
-  ctx.cluster = ctx.newCluster();
+  const ctx = new DrillContext(drill, root, servers, opts.sabotage, opts.progress ?? (() => undefined), new PortPlan(opts.basePort));
+  if (opts.compose) {
+    const c = new ComposeCluster(opts.compose, drill.autopilot, (t) => ctx.note(t));
+    ctx.clusters.push(c);
+    ctx.cluster = c;
+  } else ctx.cluster = ctx.newCluster();
   ctx.poller = new LeaderPoller(() => ctx.clusters.flatMap((c) => c.nodes), ctx.now);
   ctx.writer = new BackgroundWriter(ctx.cluster, ctx.now, `drill/${drill.name}`);
   let error: string | undefined;
-  ctx.note(`drill ${drill.name}: ${servers} servers under ${root}${opts.sabotage ? `, sabotage ${opts.sabotage}` : ''}`);
+  ctx.note(`drill ${drill.name}: ${servers} servers ${opts.compose ? 'of the docker compose cluster' : `under ${root}`}${opts.sabotage ? `, sabotage ${opts.sabotage}` : ''}`);
   try {
     await drill.run(ctx);
   } catch (e) {
@@ -196,8 +212,14 @@ export async function runDrill(drill: Drill, opts: DrillOptions = {}): Promise<D
   const ok = ctx.checks.length > 0 && ctx.checks.every((c) => c.ok) && error === undefined;
   const keep = opts.keep === true || opts.dataDir !== undefined || !ok;
   if (!ok) ctx.progress(await ctx.cluster.logTails(8));
-  for (const c of ctx.clusters) await c.destroy(true);
-  if (!keep) for (const c of ctx.clusters) await c.destroy(false);
+  let keptServers: KeptServer[] | undefined;
+  if (opts.keep === true && !opts.compose) {
+    // Only the servers still running stay; the others (killed by the drill, not restarted) are gone already.
+    keptServers = ctx.clusters.flatMap((c) => c.release());
+  } else {
+    for (const c of ctx.clusters) await c.destroy(true);
+    if (!keep) for (const c of ctx.clusters) await c.destroy(false);
+  }
   const v = ctx.verified;
   const report: DrillReport = {
     drill: drill.name,
@@ -228,7 +250,9 @@ export async function runDrill(drill: Drill, opts: DrillOptions = {}): Promise<D
     ...(error ? { error } : {}),
     durationMs: ctx.now(),
     dataDir: root,
-    kept: keep,
+    kept: keep && !opts.compose,
+    ...(keptServers ? { keptServers } : {}),
+    ...(opts.compose ? { compose: (ctx.cluster as ComposeCluster).compose.commandLine } : {}),
   };
   return report;
 }

@@ -13,6 +13,7 @@ export async function boot(ctx: DrillContext, n = ctx.servers): Promise<DrillNod
   await ctx.expect(`${n} servers start and answer HTTP`, () => ctx.cluster.startAll(nodes));
   const leader = await ctx.expect('the servers elect a leader', () => ctx.cluster.waitForLeader(nodes, 30_000), (l) => l.name);
   await ctx.expect(`${n} voters in the Raft configuration`, () => waitConfig(leader, (s) => s.filter((x) => x.Voter).length === n, 20_000), () => `${n} voters`);
+  await ctx.cluster.afterBoot(leader);
   ctx.poller.start();
   ctx.writer.start();
   await waitAcks(ctx, 5);
