@@ -4,7 +4,7 @@
 import type { Drill, DrillContext } from './runner.ts';
 import type { DrillNode } from './cluster.ts';
 import { raftConfig, setAutopilot, sleep } from './http.ts';
-import { boot, cli, describeHealth, waitAcks, waitConfig, waitHealth } from './steps.ts';
+import { boot, cli, describeHealth, waitAcks, waitConfig, waitHealth, waitMemberDown } from './steps.ts';
 
 /** Samples the voter count every 100 ms (through any running server); the smallest seen. */
 function watchVoters(ctx: DrillContext): { stop: () => Promise<number> } {
@@ -70,11 +70,13 @@ export const deadServerCleanup: Drill = {
     ctx.failed(`SIGKILL of ${y.name} (cleanup off)`);
     await sleep(1500); // three reconcile intervals
     ctx.check(`with cleanup off ${y.name} stays in the configuration`, (await raftConfig(leader)).some((x) => x.ID === yid));
+    await waitMemberDown(ctx, leader, y);
     const r1 = await cli(ctx, leader, ['operator', 'raft', 'remove-peer', `-peer-id=${yid}`]);
     ctx.check('operator raft remove-peer -peer-id', r1.code === 0 && (await raftConfig(leader)).every((x) => x.ID !== yid), r1.out.trim() || r1.err.trim());
     const z = await joinAndPromote(ctx, leader, n);
     await z.kill9();
     ctx.failed(`SIGKILL of ${z.name} (cleanup off)`);
+    await waitMemberDown(ctx, leader, z);
     const r2 = await cli(ctx, leader, ['operator', 'raft', 'remove-peer', `-peer-address=${z.rpcAddr}`]);
     ctx.check('operator raft remove-peer -peer-address', r2.code === 0 && (await raftConfig(leader)).every((x) => x.Address !== z.rpcAddr), r2.out.trim() || r2.err.trim());
     await ctx.expect(`autopilot health 200 with ${n - 1} voters`, () => waitHealth(ctx.cluster, (s, h) => s === 200 && h.Voters.length === n - 1), describeHealth);

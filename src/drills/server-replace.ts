@@ -2,8 +2,8 @@
 // its place (same name, address and configuration, empty data), and see it join as a non-voter,
 // catch up and be promoted.
 import type { Drill } from './runner.ts';
-import { getJson, raftConfig, sleep, until } from './http.ts';
-import { boot, cli, describeHealth, waitAcks, waitHealth } from './steps.ts';
+import { raftConfig, sleep, until } from './http.ts';
+import { boot, cli, describeHealth, waitAcks, waitHealth, waitMemberDown } from './steps.ts';
 
 export const serverReplace: Drill = {
   name: 'server-replace',
@@ -20,15 +20,7 @@ export const serverReplace: Drill = {
     await victim.kill9();
     await victim.wipeData();
     ctx.failed(`${victim.name} lost its data directory (SIGKILL, data deleted)`);
-    // As Nomad's guide: remove it only once the membership reports it failed; while it still looks
-    // alive the leader's reconcile would add it straight back (seen in this drill's first version).
-    await ctx.expect(`server members shows ${victim.name} failed`, () =>
-      until('the member to be failed', async () => {
-        const m = await getJson(leader, '/v1/agent/members', 2000);
-        const me = (m.body as { Members?: { Name: string; Status: string }[] })?.Members?.find((x) => x.Name.startsWith(`${victim.name}.`));
-        return me && me.Status !== 'alive' ? me.Status : undefined;
-      }, 15_000),
-    (st) => st);
+    await waitMemberDown(ctx, leader, victim);
     const r = await cli(ctx, leader, ['operator', 'raft', 'remove-peer', `-peer-id=${oldId}`]);
     ctx.require('operator raft remove-peer -peer-id (the lost server)', r.code === 0, r.out.trim() || r.err.trim());
     const t = ctx.now();

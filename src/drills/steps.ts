@@ -4,7 +4,7 @@ import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { runCli } from '../cli/run.ts';
 import type { DrillNode, LocalCluster } from './cluster.ts';
-import { autopilotHealth, raftConfig, sleep, until, type AutopilotHealth, type RaftServer } from './http.ts';
+import { autopilotHealth, raftConfig, request, sleep, until, type AutopilotHealth, type RaftServer } from './http.ts';
 import type { DrillContext } from './runner.ts';
 
 /** Starts the drill's servers, waits for a leader, starts the poller and the writer. */
@@ -73,3 +73,18 @@ export function leaderOf(ctx: DrillContext, timeoutMs = 20_000): Promise<DrillNo
 }
 
 export { sleep };
+
+/**
+ * Waits until the membership (as `via` sees it) reports `node` as no longer alive. Nomad's guide:
+ * remove a dead server from Raft only then; while it still looks alive the leader's reconcile adds
+ * it straight back as a non-voter.
+ */
+export async function waitMemberDown(ctx: DrillContext, via: DrillNode, node: DrillNode): Promise<string> {
+  return ctx.expect(`server members shows ${node.name} failed`, () =>
+    until('the member to be failed', async () => {
+      const m = await request(via, 'GET', '/v1/agent/members', undefined, 2000);
+      const me = (m.body as { Members?: { Name: string; Status: string }[] })?.Members?.find((x) => x.Name.startsWith(`${node.name}.`));
+      return me && me.Status !== 'alive' ? me.Status : undefined;
+    }, 15_000),
+  (st) => st);
+}
