@@ -4,68 +4,14 @@
 // (restarts keep the configuration), and a server started later joins the existing cluster.
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFile } from 'node:fs/promises';
-import path from 'node:path';
-import { sleep, TestCluster, until, type RaftServer, type TestNode } from './harness.ts';
+import { configShape as shape, countLog, logRecords, nodeId, raftStats, sleep, staleConfig, TestCluster, until, waitLeader, waitUp, type TestNode } from './harness.ts';
 
 /** Lets a joined server be promoted to voter quickly (the default waits 10 s). */
 const FAST_PROMOTION = 'autopilot {\n  server_stabilization_time = "1s"\n}';
 
-/** The server's node ID from `<data_dir>/server/node-id` (waits for a starting server to write it). */
-async function nodeId(n: TestNode): Promise<string> {
-  return until(`${n.name}'s node-id file`, async () => (await readFile(path.join(n.dataDir, 'server', 'node-id'), 'utf8')).trim() || undefined);
-}
-
-/** The node's log as JSON records (lines that are not JSON are skipped). */
-async function logRecords(n: TestNode): Promise<Record<string, unknown>[]> {
-  const out: Record<string, unknown>[] = [];
-  for (const line of (await n.log()).split('\n')) {
-    if (!line.startsWith('{')) continue;
-    try {
-      out.push(JSON.parse(line) as Record<string, unknown>);
-    } catch {
-      /* a torn last line */
-    }
-  }
-  return out;
-}
-
-async function countLog(n: TestNode, msg: string): Promise<number> {
-  return (await logRecords(n)).filter((r) => typeof r.msg === 'string' && r.msg.includes(msg)).length;
-}
-
 /** How many times this node's Raft was bootstrapped (the Raft node logs each call once). */
 async function bootstraps(n: TestNode): Promise<number> {
   return (await logRecords(n)).filter((r) => r.msg === 'bootstrapping the cluster').length;
-}
-
-/** Waits until the node answers HTTP (it may have no leader). */
-async function waitUp(n: TestNode, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (!n.running) throw new Error(`${n.name} exited (${JSON.stringify(n.exits.at(-1))}) before answering HTTP`);
-    const ok = await n.get('/v1/agent/self').then((r) => r.status === 200, () => false);
-    if (ok) return;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${n.name} to answer HTTP`);
-    await sleep(100);
-  }
-}
-
-async function raftStats(n: TestNode): Promise<Record<string, string>> {
-  const r = await n.get('/v1/agent/self');
-  assert.equal(r.status, 200, r.text);
-  return (r.body as { stats: { raft: Record<string, string> } }).stats.raft;
-}
-
-async function staleConfig(n: TestNode): Promise<{ Servers: RaftServer[]; Index: number }> {
-  const r = await n.get('/v1/operator/raft/configuration?stale');
-  assert.equal(r.status, 200, r.text);
-  return r.body as { Servers: RaftServer[]; Index: number };
-}
-
-/** The configuration as a comparable list: "id address voter", sorted. */
-function shape(c: { Servers: RaftServer[] }): string[] {
-  return c.Servers.map((s) => `${s.ID} ${s.Address} ${s.Voter ? 'voter' : 'nonvoter'}`).sort();
 }
 
 /**
@@ -105,27 +51,6 @@ async function clusterIds(nodes: TestNode[]): Promise<Set<string>> {
   const ids = new Set<string>();
   for (const n of nodes) for (const r of await logRecords(n)) if (r.msg === 'adopting the cluster ID') ids.add(String(r.clusterId));
   return ids;
-}
-
-/** c.waitForLeader among `nodes`, failing at once when one of them exits (a failed start). */
-async function waitLeader(c: TestCluster, nodes: TestNode[], timeoutMs = 30_000): Promise<TestNode> {
-  let done = false;
-  const watch = (async () => {
-    while (!done) {
-      const gone = nodes.find((n) => !n.running);
-      if (gone) throw new Error(`${gone.name} exited (${JSON.stringify(gone.exits.at(-1))}) while waiting for a leader`);
-      await sleep(100);
-    }
-    return undefined as never;
-  })();
-  const leader = c.waitForLeader(timeoutMs, nodes);
-  leader.catch(() => undefined); // still polling when the watch fails first
-  try {
-    return await Promise.race([leader, watch]);
-  } finally {
-    done = true;
-    await watch.catch(() => undefined);
-  }
 }
 
 describe('bootstrap_expect with real servers', { concurrency: false }, () => {

@@ -2,6 +2,7 @@
 // directories, logs captured per node, and every process stopped by its PID (also on failure).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, type WriteStream } from 'node:fs';
+import assert from 'node:assert/strict';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
@@ -252,5 +253,83 @@ export class TestCluster {
   async logs(lines = 30): Promise<string> {
     const parts = await Promise.all(this.nodes.map(async (n) => `--- ${n.name}\n${(await n.log()).split('\n').slice(-lines).join('\n')}`));
     return parts.join('\n');
+  }
+}
+
+// ------------------------------------------------------------------ helpers the tests share
+
+/** The server's node ID from `<data_dir>/server/node-id` (waits for a starting server to write it). */
+export async function nodeId(n: TestNode): Promise<string> {
+  return until(`${n.name}'s node-id file`, async () => (await readFile(path.join(n.dataDir, 'server', 'node-id'), 'utf8')).trim() || undefined);
+}
+
+/** The node's log as JSON records (lines that are not JSON are skipped). */
+export async function logRecords(n: TestNode): Promise<Record<string, unknown>[]> {
+  const out: Record<string, unknown>[] = [];
+  for (const line of (await n.log()).split('\n')) {
+    if (!line.startsWith('{')) continue;
+    try {
+      out.push(JSON.parse(line) as Record<string, unknown>);
+    } catch {
+      /* a torn last line */
+    }
+  }
+  return out;
+}
+
+/** How many log records contain `msg` in their message. */
+export async function countLog(n: TestNode, msg: string): Promise<number> {
+  return (await logRecords(n)).filter((r) => typeof r.msg === 'string' && r.msg.includes(msg)).length;
+}
+
+/** Waits until the node answers HTTP (it may have no leader); fails at once if it exits. */
+export async function waitUp(n: TestNode, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (!n.running) throw new Error(`${n.name} exited (${JSON.stringify(n.exits.at(-1))}) before answering HTTP`);
+    const ok = await n.get('/v1/agent/self').then((r) => r.status === 200, () => false);
+    if (ok) return;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${n.name} to answer HTTP`);
+    await sleep(100);
+  }
+}
+
+/** `stats.raft` of /v1/agent/self. */
+export async function raftStats(n: TestNode): Promise<Record<string, string>> {
+  const r = await n.get('/v1/agent/self');
+  assert.equal(r.status, 200, r.text);
+  return (r.body as { stats: { raft: Record<string, string> } }).stats.raft;
+}
+
+/** The node's own view of the Raft configuration (`?stale`). */
+export async function staleConfig(n: TestNode): Promise<{ Servers: RaftServer[]; Index: number }> {
+  const r = await n.get('/v1/operator/raft/configuration?stale');
+  assert.equal(r.status, 200, r.text);
+  return r.body as { Servers: RaftServer[]; Index: number };
+}
+
+/** The configuration as a comparable list: "id address voter", sorted. */
+export function configShape(c: { Servers: RaftServer[] }): string[] {
+  return c.Servers.map((s) => `${s.ID} ${s.Address} ${s.Voter ? 'voter' : 'nonvoter'}`).sort();
+}
+
+/** c.waitForLeader among `nodes`, failing at once when one of them exits (a failed start). */
+export async function waitLeader(c: TestCluster, nodes: TestNode[], timeoutMs = 30_000): Promise<TestNode> {
+  let done = false;
+  const watch = (async () => {
+    while (!done) {
+      const gone = nodes.find((n) => !n.running);
+      if (gone) throw new Error(`${gone.name} exited (${JSON.stringify(gone.exits.at(-1))}) while waiting for a leader`);
+      await sleep(100);
+    }
+    return undefined as never;
+  })();
+  const leader = c.waitForLeader(timeoutMs, nodes);
+  leader.catch(() => undefined); // still polling when the watch fails first
+  try {
+    return await Promise.race([leader, watch]);
+  } finally {
+    done = true;
+    await watch.catch(() => undefined);
   }
 }
