@@ -77,6 +77,9 @@ describe('drills --compose through a stand-in docker', { concurrency: false, tim
         new TestNode(`server-${i + 1}`, path.join(root, `server-${i + 1}`), ports[i]!.http, ports[i]!.rpc, {
           expect: 3,
           join,
+          // The compose servers run at Nomad's timing; 50 ms keeps the drills quick here while a
+          // loaded CI machine does not break the 125 ms leader lease of the 25 ms test default.
+          raftTick: '50ms',
           extraHcl: 'autopilot {\n  update_interval = "200ms"\n  reconcile_interval = "500ms"\n  server_stabilization_time = "1s"\n}',
         }),
       );
