@@ -101,7 +101,9 @@ export const DRILL_AUTOPILOT: AutopilotSettings = {
   reconcileInterval: '500ms',
 };
 
-export const RAFT_TICK = '25ms';
+// 50 ms: twice the test default, so a loaded 2-core machine does not break the 250 ms leader lease
+// (at 25 ms, CI saw spurious leader changes mid-drill); elections still take well under a second.
+export const RAFT_TICK = '50ms';
 
 export interface NodeSpec {
   name: string;

@@ -5,7 +5,7 @@
 import type { Drill } from './runner.ts';
 import { boot, cli, describeHealth, waitAcks, waitHealth } from './steps.ts';
 
-/** One election at the drills' timing: election timeout ≤ 20 ticks of 25 ms, plus the vote rounds and the HTTP layer's leader wait. */
+/** One election at the drills' timing: election timeout ≤ 20 ticks of 50 ms, plus the vote rounds and the HTTP layer's leader wait. */
 export const ONE_ELECTION_MS = 1500;
 
 export const rollingRestart: Drill = {
