@@ -1,7 +1,7 @@
 // The in-memory view of the Raft log: a snapshot point, the entries after it,
 // and the three cursors stable ≤ last, applied ≤ commit.
 // Entries after `stable` have been handed to the runtime (or not yet) but are not known durable.
-import type { Entry, Snapshot, SnapshotMeta } from './types.ts';
+import { EntryType, type Entry, type Snapshot, type SnapshotMeta } from './types.ts';
 
 export class InvariantError extends Error {
   constructor(message: string) {
@@ -30,6 +30,8 @@ export class RaftLog {
   applied: number;
   /** A snapshot received from the leader that the runtime has not persisted yet. */
   pendingSnapshot: Snapshot | undefined;
+  /** Index of the newest Config entry still in the log, 0 if none: status() asks per request, a scan was O(log). */
+  private cfgIndex = 0;
 
   constructor(snapshot: Snapshot, entries: Entry[], commit: number, applied: number) {
     this.snapshot = snapshot;
@@ -42,6 +44,22 @@ export class RaftLog {
     this.applied = Math.max(applied, snapshot.meta.index);
     assert(this.commit <= this.lastIndex, `log: commit ${this.commit} beyond last index ${this.lastIndex}`);
     this.pendingSnapshot = undefined;
+    this.rescanConfigIndex(this.lastIndex);
+  }
+
+  /** Index of the newest configuration entry in the log (not compacted away), or 0. */
+  get lastConfigIndex(): number {
+    return this.cfgIndex;
+  }
+
+  private rescanConfigIndex(from: number): void {
+    this.cfgIndex = 0;
+    for (let i = from; i >= this.firstIndex; i--) {
+      if (this.ents[i - this.firstIndex]!.type === EntryType.Config) {
+        this.cfgIndex = i;
+        return;
+      }
+    }
   }
 
   get snapshotMeta(): SnapshotMeta {
@@ -126,8 +144,12 @@ export class RaftLog {
       this.ents.length = first - this.firstIndex;
       truncatedAt = first;
       if (this.stable >= first) this.stable = first - 1;
+      if (this.cfgIndex >= first) this.rescanConfigIndex(first - 1);
     }
-    for (const e of entries) this.ents.push(e);
+    for (const e of entries) {
+      this.ents.push(e);
+      if (e.type === EntryType.Config) this.cfgIndex = e.index;
+    }
     return truncatedAt;
   }
 
@@ -135,6 +157,7 @@ export class RaftLog {
   truncateAfter(index: number): number {
     if (index >= this.lastIndex) return 0;
     this.ents.length = index - this.snapshot.meta.index;
+    if (this.cfgIndex > index) this.rescanConfigIndex(index);
     if (this.stable > index) this.stable = index;
     if (this.commit > index) this.commit = index;
     return index + 1;
@@ -164,6 +187,7 @@ export class RaftLog {
   restore(snapshot: Snapshot): void {
     this.snapshot = snapshot;
     this.ents = [];
+    this.cfgIndex = 0;
     this.commit = snapshot.meta.index;
     this.stable = snapshot.meta.index;
     this.pendingSnapshot = snapshot;
@@ -177,5 +201,6 @@ export class RaftLog {
     assert(i <= this.stable, `log: compaction at ${i} above stable ${this.stable}`);
     this.ents = this.ents.slice(i - this.snapshot.meta.index);
     this.snapshot = snapshot;
+    if (this.cfgIndex <= i) this.cfgIndex = 0;
   }
 }

@@ -383,7 +383,9 @@ export class RaftCore {
   /** The configuration including uncommitted config entries (what the next change applies to). */
   private latestConfig(): Configuration {
     let c = this._config;
-    for (let i = Math.max(this.configIndex, this.log.commit) + 1; i <= this.log.lastIndex; i++) {
+    const from = Math.max(this.configIndex, this.log.commit) + 1;
+    if (this.log.lastConfigIndex < from) return c; // no config entry in the uncommitted tail
+    for (let i = from; i <= this.log.lastIndex; i++) {
       c = configAfter(c, this.log.entryAt(i)!);
     }
     return c;
@@ -515,13 +517,7 @@ export class RaftCore {
    * `/v1/operator/raft/configuration` reports.
    */
   latestConfiguration(): { config: Configuration; index: number } {
-    let index = this.log.snapshotMeta.index;
-    for (let i = this.log.lastIndex; i >= this.log.firstIndex; i--) {
-      if (this.log.entryAt(i)!.type === EntryType.Config) {
-        index = i;
-        break;
-      }
-    }
+    const index = this.log.lastConfigIndex || this.log.snapshotMeta.index;
     return { config: cloneConfig(this.latestConfig()), index };
   }
 
