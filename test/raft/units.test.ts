@@ -139,3 +139,44 @@ test('membership: configurations carry member addresses through add, promote and
   assert.deepEqual(c, { voters: ['b'], nonVoters: [], addresses: { b: '10.0.0.2:4647' } });
   assert.equal('addresses' in applyChange({ voters: ['a'], nonVoters: [] }, { type: 'addVoter', id: 'b' }), false);
 });
+
+test('RaftLog.lastConfigIndex agrees with a full scan through appends, truncations, compactions and restores', async () => {
+  const fc = (await import('fast-check')).default;
+  // Brute force: the newest Config entry still in the log.
+  const scan = (log: RaftLog) => {
+    for (let i = log.lastIndex; i >= log.firstIndex; i--) if (log.entryAt(i)!.type === EntryType.Config) return i;
+    return 0;
+  };
+  const op = fc.oneof(
+    fc.record({ kind: fc.constant('append' as const), back: fc.nat(4), types: fc.array(fc.boolean(), { minLength: 1, maxLength: 5 }), uncommitted: fc.nat(4) }),
+    fc.record({ kind: fc.constant('compact' as const), back: fc.nat(6) }),
+    fc.record({ kind: fc.constant('restore' as const), ahead: fc.integer({ min: 1, max: 5 }) }),
+  );
+  fc.assert(
+    fc.property(fc.array(op, { maxLength: 40 }), (ops) => {
+      const log = new RaftLog(snap0, [], 0, 0);
+      let term = 1;
+      for (const o of ops) {
+        if (o.kind === 'append') {
+          // Overwrite up to `back` uncommitted entries (a follower's truncation), never below the first index.
+          const first = Math.max(log.firstIndex, log.commit + 1, log.lastIndex + 1 - o.back);
+          term++;
+          log.append(o.types.map((cfg, k) => ({ index: first + k, term, type: cfg ? EntryType.Config : EntryType.Normal, data: new Uint8Array() })));
+          // Leave a few entries uncommitted, so later appends can truncate them.
+          log.commitTo(Math.max(log.commit, log.lastIndex - o.uncommitted));
+          log.applied = log.commit;
+          log.stable = log.lastIndex;
+        } else if (o.kind === 'compact') {
+          const i = log.applied - o.back;
+          if (i > log.snapshotMeta.index) log.compact({ meta: { ...log.snapshotMeta, index: i, term: log.termAt(i)! }, data: new Uint8Array() });
+        } else {
+          log.restore({ meta: { ...log.snapshotMeta, index: log.lastIndex + o.ahead, term: term + 1 }, data: new Uint8Array() });
+          log.applied = log.commit;
+          log.pendingSnapshot = undefined;
+        }
+        assert.equal(log.lastConfigIndex, scan(log));
+      }
+    }),
+    { numRuns: 300 },
+  );
+});
