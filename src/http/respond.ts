@@ -10,8 +10,13 @@ export function toJson(body: unknown, indent?: number): string {
 export function sendJson(req: Request, res: Response, body: unknown, status = 200): void {
   const pretty = req.query.pretty !== undefined && req.query.pretty !== '0';
   // Exactly `application/json`, as Nomad sends it (Express's res.type / res.send add `; charset=utf-8`).
-  res.status(status).setHeader('Content-Type', 'application/json');
-  res.send(Buffer.from(pretty ? toJson(body, 4) + '\n' : toJson(body), 'utf8'));
+  // Straight to res.end: Express's res.send re-inspects type, length and freshness on every call.
+  const buf = Buffer.from(pretty ? toJson(body, 4) + '\n' : toJson(body), 'utf8');
+  res.statusCode = status;
+  res.setHeader('Content-Type', 'application/json');
+  res.setHeader('Content-Length', buf.length);
+  if (req.method === 'HEAD') res.end();
+  else res.end(buf);
 }
 
 /** A 200 with an empty body and no Content-Type, as Nomad's nil handler result. */

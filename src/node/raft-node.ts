@@ -57,6 +57,8 @@ export interface RaftNodeOptions<R> {
   applyTimeoutMs?: number;
   logger?: Logger;
   random?: () => number;
+  /** Called once when the node stops after a fatal error (a failed disk write): the agent fails stop. */
+  onFatal?: (e: Error) => void;
 }
 
 export interface NodeStatus {
@@ -96,6 +98,8 @@ interface PendingRead {
 export class RaftNode<R = unknown> {
   private core!: RaftCore;
   private ticker: NodeJS.Timeout | undefined;
+  /** Index of the last entry handed to the state machine (ahead of core.appliedIndex until advance). */
+  private appliedThrough = 0;
   private draining = false;
   private drainAgain = false;
   private stopped = false;
@@ -334,9 +338,13 @@ export class RaftNode<R = unknown> {
       this.drainAgain = false;
       const rd = this.core.ready();
       for (const m of rd.eagerMessages) this.opts.link.send(m.to, m);
+      // Entries committed before this Ready's new ones are durable here and on a quorum: apply them
+      // (and answer their clients) now rather than after this Ready's fsync.
+      const early = !rd.snapshot && (rd.entries.length === 0 || rd.committedEntries.length === 0 || rd.committedEntries[rd.committedEntries.length - 1]!.index < rd.entries[0]!.index);
+      if (early) this.apply(rd);
       await this.persist(rd);
       for (const m of rd.messages) this.opts.link.send(m.to, m);
-      this.apply(rd);
+      if (!early) this.apply(rd);
       this.core.advance();
       if (rd.softState) this.onSoftState(rd);
       await this.maybeSnapshot();
@@ -360,6 +368,7 @@ export class RaftNode<R = unknown> {
     if (rd.snapshot) {
       this.opts.fsm.restore(rd.snapshot.data);
       this.lastSnapshotIndex = rd.snapshot.meta.index;
+      this.appliedThrough = Math.max(this.appliedThrough, rd.snapshot.meta.index);
       this.pendingCompaction = undefined;
       this.logger.info({ index: rd.snapshot.meta.index, term: rd.snapshot.meta.term }, 'installed snapshot from the leader');
       // Proposals at or below the snapshot point cannot be matched to their result any more.
@@ -372,6 +381,7 @@ export class RaftNode<R = unknown> {
       }
     }
     for (const e of rd.committedEntries) {
+      this.appliedThrough = e.index;
       let result: R | undefined;
       if (e.type === EntryType.Normal) result = this.opts.fsm.apply(e.index, e.data);
       else if (e.type === EntryType.Config) this.logger.info({ index: e.index, config: e.config ?? e.change }, 'configuration change committed');
@@ -410,8 +420,9 @@ export class RaftNode<R = unknown> {
     }
   }
 
+  /** The core learns what was applied only at advance(); reads must not wait for it. */
   private lastAppliedInBatch(): number {
-    return this.core.appliedIndex;
+    return this.appliedThrough;
   }
 
   private onSoftState(rd: Ready): void {
@@ -470,5 +481,11 @@ export class RaftNode<R = unknown> {
       p.reject(new IndeterminateError(e.message));
     }
     this.proposals.clear();
+    for (const r of this.reads.values()) {
+      clearTimeout(r.timer);
+      r.reject(e);
+    }
+    this.reads.clear();
+    this.opts.onFatal?.(e);
   }
 }

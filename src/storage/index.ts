@@ -10,3 +10,4 @@ export { StorageError, type StorageErrorCode } from './errors.ts';
 export { writeFileDurably, createFileOnce, syncDir, ensureDir } from './durable-file.ts';
 export type { TestMode } from './write-queue.ts';
 export type { Logger } from './logger.ts';
+export { testDiskFaults } from './write-queue.ts';

@@ -176,15 +176,19 @@ export class LevelLogStore implements LogPersistence {
       last = newLast;
     }
     let hardState = this.hardState;
+    // Raft needs term, vote and entries durable before it answers; a commit index that moved alone
+    // is a hint a restart can lose (the leader re-sends it), so it skips the fsync (etcd's MustSync).
+    let sync = batch.snapshotMeta !== undefined || batch.entries.length > 0;
     if (batch.hardState !== undefined) {
       hardState = checkHardState(batch.hardState, 'invalid', `${this.what} hard state`);
       ops.push({ type: 'put', key: KEY_HARD_STATE, value: encodeValue(hardStateRecord(hardState)) });
+      if (hardState.term !== this.hardState.term || hardState.vote !== this.hardState.vote) sync = true;
     }
     if (ops.length === 0) return;
     this.compacted = compacted;
     this.lastIndex = last;
     this.hardState = hardState;
-    await this.writer.write(ops);
+    await this.writer.write(ops, sync);
   }
 
   async compact(meta: SnapshotMeta): Promise<void> {

@@ -17,9 +17,20 @@ export type BatchOp = { type: 'put'; key: Buffer; value: Buffer } | { type: 'del
 
 interface Job {
   ops: BatchOp[];
+  /** False for writes whose loss in a power cut is harmless (a commit index hint). */
+  sync: boolean;
   resolve(): void;
   reject(err: Error): void;
 }
+
+/**
+ * Test-only disk faults for chaos tests, set only through the agent's test-fault endpoint
+ * (`/v1/opraft/test/disk`, served only with OPRAFT_TEST_FAULTS=1); inert at their defaults.
+ * `delayMs` holds every batch that long before its synced write (a slow disk); `fail` makes the
+ * next synced write fail as a disk error would (the writer then refuses everything after it).
+ * One process runs one server, so one object per process is enough.
+ */
+export const testDiskFaults = { delayMs: 0, fail: false, delayedBatches: 0, failedBatches: 0 };
 
 /** Longest random hold of a batch in the test modes, in milliseconds (the default). */
 const MAX_TEST_DELAY_MS = 4;
@@ -41,17 +52,17 @@ export class BatchWriter {
   ) {}
 
   /** Resolves once `ops` are durable (in 'ackBeforeSync' mode: at once, wrongly). */
-  write(ops: BatchOp[]): Promise<void> {
+  write(ops: BatchOp[], sync = true): Promise<void> {
     if (this.crashed) return Promise.reject(new StorageError('crashed', `${this.what}: the store crashed (test crash mode); nothing more is written`));
     if (this.failure) return Promise.reject(this.failure);
     if (this.mode === 'ackBeforeSync') {
       // The ack goes out before the batch is even written: the bug a durability test must catch.
-      this.queue.push({ ops, resolve() {}, reject: () => {} });
+      this.queue.push({ ops, sync, resolve() {}, reject: () => {} });
       this.kick();
       return Promise.resolve();
     }
     return new Promise<void>((resolve, reject) => {
-      this.queue.push({ ops, resolve, reject });
+      this.queue.push({ ops, sync, resolve, reject });
       this.kick();
     });
   }
@@ -85,7 +96,19 @@ export class BatchWriter {
       this.queue = [];
       const ops = jobs.length === 1 ? jobs[0]!.ops : jobs.flatMap((j) => j.ops);
       try {
-        await this.db.batch(ops, { sync: true });
+        if (testDiskFaults.delayMs > 0) {
+          testDiskFaults.delayedBatches++;
+          await new Promise((r) => setTimeout(r, testDiskFaults.delayMs));
+          if (this.crashed) return;
+        }
+        if (testDiskFaults.fail) {
+          testDiskFaults.fail = false;
+          testDiskFaults.failedBatches++;
+          throw new Error('injected disk write failure (test fault)');
+        }
+        // A group is synced if any job in it needs it; LevelDB's log is sequential, so a synced
+        // batch also makes every unsynced one before it durable.
+        await this.db.batch(ops, { sync: jobs.some((j) => j.sync) });
       } catch (err) {
         // After a failed synced write we cannot tell what is on disk: refuse everything after it.
         this.failure = new StorageError('closed', `${this.what}: a synced write failed (${errorText(err)}); the state on disk is unknown, restart the server`, { cause: err });

@@ -91,3 +91,33 @@ test('proposals on a follower are refused; a leader cut off loses its pending wr
   hub.down.add(leader.node.status().id);
   await assert.rejects(leader.node.propose(setCmd('lost', '1')), /leadership lost while committing log|timed out waiting for the write to commit/);
 });
+
+test("a committed write is answered before the leader's next batch is on disk (apply does not wait for a later fsync)", async (t) => {
+  const hub = new Hub();
+  const ids = ['a', 'b', 'c'];
+  const ms = await cluster(ids, hub);
+  t.after(async () => { for (const m of ms.values()) await m.node.stop(); });
+  for (const m of ms.values()) {
+    m.node.bootstrap({ voters: ids, nonVoters: [] });
+    m.node.start();
+  }
+  const leader = await waitFor(() => leaderOf(ms));
+  await leader.node.propose(setCmd('warm', 'up'));
+  // From now on the leader's disk is slow, and we note when each of its entry batches is durable.
+  const events: string[] = [];
+  const persist = leader.log.persist.bind(leader.log);
+  leader.log.persist = async (b) => {
+    await new Promise((r) => setTimeout(r, 15)); // well below the 50 ms election timeout at a 5 ms tick
+    await persist(b);
+    if (b.entries.length > 0) events.push(`durable ${b.entries.map((e) => e.index).join(',')}`);
+  };
+  const a = leader.node.propose(setCmd('a', '1')).then((r) => events.push(`answered ${r.index}`));
+  // B arrives while A's batch is being written, so it is in the next batch, with A's commit.
+  await new Promise((r) => setTimeout(r, 5));
+  const b = leader.node.propose(setCmd('b', '2')).then((r) => events.push(`answered ${r.index}`));
+  await Promise.all([a, b]);
+  const [ia, ib] = [events.find((e) => e.startsWith('durable'))!.split(' ')[1]!, events.filter((e) => e.startsWith('durable'))[1]!.split(' ')[1]!];
+  // A is answered before the batch holding B is durable; B only after it.
+  assert.ok(events.indexOf(`answered ${ia}`) < events.indexOf(`durable ${ib}`), events.join(' | '));
+  assert.ok(events.indexOf(`answered ${ib}`) > events.indexOf(`durable ${ib}`), events.join(' | '));
+});

@@ -157,3 +157,26 @@ test('openRaftStorage: bad options are refused', async () => {
   await assert.rejects(openRaftStorage({ raftDir: '' }), /raftDir must be a non-empty path/);
   await assert.rejects(openRaftStorage({ raftDir: '/tmp/x', testMode: 'nope' as never }), /testMode must be/);
 });
+
+test('log store: entries, term and vote are written synced; a commit index that moved alone is not (etcd MustSync)', () =>
+  withTempDir(async (dir) => {
+    const s = await openRaftStorage({ raftDir: dir });
+    // Spy on the LevelDB batches the store issues (the db is private; this test reaches in on purpose).
+    const db = (s.log as unknown as { db: { batch: (ops: unknown[], o?: { sync?: boolean }) => Promise<void> } }).db;
+    const syncs: boolean[] = [];
+    const batch = db.batch.bind(db);
+    db.batch = (ops, o) => {
+      syncs.push(o?.sync === true);
+      return batch(ops, o);
+    };
+    await s.log.persist({ entries: [entry(1, 1)], hardState: { term: 1, vote: 'a', commit: 0 } }); // entries: sync
+    await s.log.persist({ entries: [], hardState: { term: 1, vote: 'a', commit: 1 } }); // commit only: no sync
+    await s.log.persist({ entries: [], hardState: { term: 2, vote: '', commit: 1 } }); // new term: sync
+    await s.log.persist({ entries: [], hardState: { term: 2, vote: 'b', commit: 1 } }); // a vote: sync
+    await s.log.persist({ entries: [entry(2, 2)] }); // entries alone: sync
+    assert.deepEqual(syncs, [true, false, true, true, true]);
+    await s.close();
+    const reopened = await openRaftStorage({ raftDir: dir });
+    assert.deepEqual((await reopened.log.load()).hardState, { term: 2, vote: 'b', commit: 1 });
+    await reopened.close();
+  }));
