@@ -203,7 +203,7 @@ function decodeLimits(r: BlockReader): ConfigLayer['limits'] {
     snapshotRestoreMaxUncompressedBytes: r.take('snapshot_restore_max_uncompressed_size', size),
     httpHeaderTimeout: r.take('http_header_timeout', (v) => checkDuration(v, { positive: true })),
     httpRequestTimeout: r.take('http_request_timeout', (v) => checkDuration(v, { positive: true })),
-    rpcMaxFrameBytes: r.take('rpc_max_frame_size', size),
+    rpcMaxFrameBytes: r.take('rpc_max_frame_size', checkFrameSize),
     rpcHandshakeTimeout: r.take('rpc_handshake_timeout', (v) => checkDuration(v)),
     httpMaxConnsPerClient: r.take('http_max_conns_per_client', (v) => checkInt(v, { min: 0 })),
     rpcMaxConnsPerClient: r.take('rpc_max_conns_per_client', (v) => checkInt(v, { min: 0 })),
@@ -211,6 +211,15 @@ function decodeLimits(r: BlockReader): ConfigLayer['limits'] {
   r.nomadOnly(['https_handshake_timeout'], 'opraft has no TLS; ignored');
   r.finish();
   return l;
+}
+
+/** Raft appends, snapshot chunks and a restore (the frame less 64 KiB, one entry) must fit in a frame. */
+const MIN_FRAME_BYTES = 1024 * 1024;
+
+function checkFrameSize(v: unknown): Check<number> {
+  const r = checkSize(v, { positive: true });
+  if (r.ok && r.value < MIN_FRAME_BYTES) return { ok: false, problem: `must be at least 1MiB (${MIN_FRAME_BYTES} bytes): Raft entries and a snapshot restore travel in one frame, got ${r.value} bytes` };
+  return r;
 }
 
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;

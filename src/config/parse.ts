@@ -12,9 +12,46 @@ export type RawTree = Record<string, unknown>;
 /** The HCL reader is a 32-bit build: whole numbers above this fail to parse. */
 const HCL_INT_MAX = 2147483647;
 
+/** Deepest `{`/`[` nesting read. Real configs nest a handful of levels. */
+const MAX_NESTING = 64;
+
+/**
+ * The deepest nesting of `{` and `[` outside strings and comments. The HCL reader recurses per
+ * level: at a few hundred levels it spent seconds and overflowed the stack, at a thousand it hung
+ * start-up for minutes, and an overflow left it failing the next, valid, parse too.
+ */
+function nestingDepth(text: string): number {
+  let depth = 0;
+  let max = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (c === '"') {
+      for (i++; i < text.length && text[i] !== '"' && text[i] !== '\n'; i++) if (text[i] === '\\') i++;
+    } else if (c === '#' || (c === '/' && text[i + 1] === '/')) {
+      while (i < text.length && text[i] !== '\n') i++;
+    } else if (c === '/' && text[i + 1] === '*') {
+      const end = text.indexOf('*/', i + 2);
+      i = end < 0 ? text.length : end + 1;
+    } else if (c === '<' && text[i + 1] === '<') {
+      const m = /^<<-?([A-Za-z_][A-Za-z0-9_]*)\r?\n/.exec(text.slice(i, i + 256));
+      if (m) {
+        const end = text.slice(i + m[0].length).search(new RegExp(`^\\s*${m[1]}\\s*$`, 'm'));
+        i = end < 0 ? text.length : i + m[0].length + end;
+      }
+    } else if (c === '{' || c === '[') {
+      if (++depth > max) max = depth;
+    } else if (c === '}' || c === ']') {
+      depth--;
+    }
+  }
+  return max;
+}
+
 /** Parses HCL1 text (Nomad's agent config syntax). `file` only names the source in errors. */
 export function parseHcl(text: string, file?: string): RawTree {
   if (typeof text !== 'string') throw new ConfigError(`expected HCL text, got ${typeof text}`, { file });
+  const depth = nestingDepth(text);
+  if (depth > MAX_NESTING) throw new ConfigError(`cannot parse HCL: blocks and lists nest ${depth} levels deep; at most ${MAX_NESTING} are read`, { file });
   let out: string;
   try {
     out = HCL.parse(text);

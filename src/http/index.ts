@@ -14,6 +14,7 @@ import { metricsRoutes } from './routes/metrics.ts';
 import { licenseRoutes } from './routes/operator-license.ts';
 import { testFaultRoutes } from './routes/test-faults.ts';
 import { aclRoutes } from './routes/acl.ts';
+import { parseGoQuery } from './query.ts';
 
 export type { HttpContext, MemberJson, JoinResult } from './context.ts';
 export { HttpError } from './errors.ts';
@@ -24,12 +25,14 @@ export function createHttpApp(ctx: HttpContext): Express {
   const app = express();
   app.disable('x-powered-by');
   app.disable('etag');
-  app.set('query parser', 'extended');
+  // Keys literally, repeats as lists: Go's url.ParseQuery (query.ts), not qs's nesting.
+  app.set('query parser', parseGoQuery);
+  // The hot routes first: Express tries every router's routes in order until one matches.
+  app.use(variableRoutes(ctx));
+  app.use(schedulerRoutes(ctx));
   app.use(statusRoutes(ctx));
   app.use(agentRoutes(ctx));
   app.use(operatorRaftRoutes(ctx));
-  app.use(variableRoutes(ctx));
-  app.use(schedulerRoutes(ctx));
   app.use(autopilotConfigRoutes(ctx));
   app.use(snapshotRoutes(ctx));
   app.use(metricsRoutes(ctx));
@@ -52,7 +55,10 @@ export interface HttpLimits {
 
 /** Listens on host:port (0 = any free port); resolves with the server once bound. */
 export function listenHttp(app: Express, host: string, port: number, limits: HttpLimits): Promise<http.Server> {
-  const server = http.createServer(app);
+  // Node checks both timeouts only every connectionsCheckingInterval (30 s by default), so a
+  // client that never finished its headers held its connection for up to 30 s past the limit.
+  const checkEveryMs = Math.max(100, Math.min(30_000, Math.floor(Math.min(limits.headersTimeoutMs, limits.requestTimeoutMs) / 4)));
+  const server = http.createServer({ connectionsCheckingInterval: checkEveryMs }, app);
   server.headersTimeout = limits.headersTimeoutMs;
   server.requestTimeout = limits.requestTimeoutMs;
   const perClient = new Map<string, number>();

@@ -3,6 +3,22 @@ import type { Request } from 'express';
 import { parseDurationNs } from '../config/duration.ts';
 import { HttpError } from './errors.ts';
 
+/**
+ * The app's query parser, as Go's url.ParseQuery reads a query: every key is taken literally and
+ * a repeated key gives a list. (qs's `extended` parser turned `?address[a]=b` into an object that
+ * answered 500 `address "[object Object]" was not found…`, and `?stale[x]=1` into a stale read,
+ * where Nomad sees keys named `address[a]` and `stale[x]` and ignores them.)
+ */
+export function parseGoQuery(text: string): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = Object.create(null) as Record<string, string | string[]>;
+  for (const [k, v] of new URLSearchParams(text)) {
+    const cur = out[k];
+    if (Array.isArray(cur)) cur.push(v);
+    else out[k] = cur === undefined ? v : [cur, v];
+  }
+  return out;
+}
+
 function single(req: Request, name: string): string | undefined {
   const v = req.query[name];
   if (v === undefined) return undefined;
@@ -78,6 +94,7 @@ export function parseQueryOptions(req: Request): QueryOptions {
     }
   }
   const index = single(req, 'index');
-  if (index !== undefined && !/^\d+$/.test(index)) throw new HttpError(400, 'Invalid index');
+  // Go's ParseUint: digits only, and at most 2^64-1 (a longer number is out of range, not an index).
+  if (index !== undefined && (!/^\d+$/.test(index) || BigInt(index) > 0xffff_ffff_ffff_ffffn)) throw new HttpError(400, 'Invalid index');
   return { perPage, nextToken: single(req, 'next_token') ?? '', reverse: single(req, 'reverse') === 'true' };
 }

@@ -43,13 +43,32 @@ export interface ReadLimits {
   maxCompressedBytes: number;
   /** Uncompressed bytes accepted (4 GiB); a gzip bomb stops here. */
   maxUncompressedBytes: number;
+  /**
+   * Largest state.bin accepted (a restore: one Raft entry). Checked against the tar header before
+   * the entry is read, so a bomb inside state.bin is not buffered up to maxUncompressedBytes.
+   */
+  maxStateBytes?: number;
 }
+
+/** meta.json and SHA256SUMS are a few hundred bytes; more than this is not a snapshot of ours or Nomad's. */
+const MAX_SMALL_FILE_BYTES = 1024 * 1024;
 
 /** Too much data: the HTTP layer answers 413. */
 export class ArchiveTooLargeError extends ArchiveError {
   constructor(message: string) {
     super(message);
     this.name = 'ArchiveTooLargeError';
+  }
+}
+
+/** state.bin declares more than ReadLimits.maxStateBytes. */
+export class StateTooLargeError extends ArchiveTooLargeError {
+  constructor(
+    readonly size: number,
+    readonly limit: number,
+  ) {
+    super(`state.bin is ${size} bytes; at most ${limit} bytes are accepted`);
+    this.name = 'StateTooLargeError';
   }
 }
 
@@ -81,6 +100,12 @@ export async function readArchive(input: Readable, limits: ReadLimits): Promise<
   const consume = (async () => {
     for await (const entry of extract) {
       const name = entry.header.name;
+      // Judged from the header, before any content is buffered: a stranger (say `../../etc/passwd`)
+      // or an oversized entry is refused without reading it into memory.
+      if (name !== 'meta.json' && name !== 'state.bin' && name !== 'SHA256SUMS') throw new ArchiveError(`failed to read snapshot file: unexpected file "${name}" in snapshot`);
+      const size = entry.header.size ?? 0;
+      if (name === 'state.bin' && limits.maxStateBytes !== undefined && size > limits.maxStateBytes) throw new StateTooLargeError(size, limits.maxStateBytes);
+      if (name !== 'state.bin' && size > MAX_SMALL_FILE_BYTES) throw new ArchiveTooLargeError(`${name} is ${size} bytes; at most ${MAX_SMALL_FILE_BYTES} bytes are read`);
       const parts: Buffer[] = [];
       const h = createHash('sha256');
       for await (const c of entry) {

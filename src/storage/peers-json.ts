@@ -58,6 +58,11 @@ export function parsePeersJson(text: string): PeerEntry[] {
   });
 }
 
+/** The transport's longest node ID (src/transport/validate.ts MAX_NODE_ID_LENGTH). */
+const MAX_ID_LENGTH = 256;
+/** host:port, the host an IPv4 address, a name, or a bracketed IPv6 address. */
+const HOST_PORT = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/;
+
 /** checkConfiguration's rules and texts; returns the problem or undefined. */
 export function checkPeers(peers: PeerEntry[]): string | undefined {
   const ids = new Set<string>();
@@ -66,6 +71,12 @@ export function checkPeers(peers: PeerEntry[]): string | undefined {
   for (const [n, p] of peers.entries()) {
     if (p.id === '') return `empty ID in configuration: entry ${n} (address ${JSON.stringify(p.address)})`;
     if (p.address === '') return `empty address in configuration: entry ${n} (id ${JSON.stringify(p.id)})`;
+    // Beyond hashicorp/raft's checks: a server the transport could never dial or name would be
+    // written into the recovered configuration, and the cluster would not form.
+    if (p.id.length > MAX_ID_LENGTH || /[\u0000-\u001f\u007f]/.test(p.id)) return `invalid ID in configuration: entry ${n}: ${JSON.stringify(p.id.slice(0, 64))}${p.id.length > 64 ? '…' : ''} (at most ${MAX_ID_LENGTH} characters, no control characters)`;
+    if (!HOST_PORT.test(p.address) || Number(p.address.slice(p.address.lastIndexOf(':') + 1)) > 65535 || Number(p.address.slice(p.address.lastIndexOf(':') + 1)) === 0) {
+      return `invalid address in configuration: entry ${n}: ${JSON.stringify(p.address.slice(0, 100))} is not ip:port (the server's RPC address, port 1 to 65535)`;
+    }
     if (ids.has(p.id)) return `found duplicate ID in configuration: ${p.id}`;
     ids.add(p.id);
     if (addresses.has(p.address)) return `found duplicate address in configuration: ${p.address}`;

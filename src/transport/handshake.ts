@@ -108,6 +108,19 @@ function checkNonce(v: unknown, field: string): string | undefined {
   return v instanceof Uint8Array && v.length === NONCE_BYTES ? undefined : `${field} must be ${NONCE_BYTES} bytes`;
 }
 
+/**
+ * A short description of a value off the wire, for an error text. (JSON.stringify threw on the
+ * bigint a uint64 decodes to, so a hello with `v: 2^64-5` escaped the refusal, and it copied an
+ * 8 MiB string whole into the log line.)
+ */
+function show(v: unknown): string {
+  if (typeof v === 'bigint') return `${v}n`;
+  if (typeof v === 'string') return JSON.stringify(v.length > 32 ? `${v.slice(0, 32)}…` : v);
+  if (v instanceof Uint8Array) return `${v.length} bytes`;
+  if (typeof v === 'object' && v !== null) return Array.isArray(v) ? 'an array' : 'an object';
+  return String(v);
+}
+
 // ------------------------------------------------------------------ dialer side
 
 export function makeHello(local: LocalIdentity): Hello {
@@ -158,7 +171,7 @@ export function checkWelcome(
 export function acceptHello(value: unknown, local: LocalIdentity): { hello: Hello; welcome: Welcome; expectedProof?: Buffer } | Refusal {
   if (!isPlainObject(value) || value.t !== 'hello') return { reason: 'malformed', error: 'the first frame must be a hello' };
   if (value.v !== PROTOCOL_VERSION) {
-    return { reason: 'version', error: `protocol version ${JSON.stringify(value.v)} is not supported (this node speaks ${PROTOCOL_VERSION})` };
+    return { reason: 'version', error: `protocol version ${show(value.v)} is not supported (this node speaks ${PROTOCOL_VERSION})` };
   }
   const e =
     checkNodeId(value.node, 'hello.node') ??

@@ -3,7 +3,7 @@
 // is installed, then replaces the state through Raft (the membership and cluster ID stay).
 import { Router, type Request, type Response } from 'express';
 import { Fsm } from '../../fsm/index.ts';
-import { ArchiveError, ArchiveTooLargeError, SNAPSHOT_VERSION_MAX, SNAPSHOT_VERSION_MIN, archiveBuffer, buildMeta, readArchive } from '../../snapshot/index.ts';
+import { ArchiveError, ArchiveTooLargeError, StateTooLargeError, SNAPSHOT_VERSION_MAX, SNAPSHOT_VERSION_MIN, archiveBuffer, buildMeta, readArchive } from '../../snapshot/index.ts';
 import { authorize } from '../acl.ts';
 import type { HttpContext } from '../context.ts';
 import { HttpError } from '../errors.ts';
@@ -48,22 +48,29 @@ async function save(ctx: HttpContext, req: Request, res: Response): Promise<void
 async function restore(ctx: HttpContext, req: Request, res: Response): Promise<void> {
   let stateBin: Buffer;
   try {
-    const read = await readArchive(req, { maxCompressedBytes: ctx.limits.snapshotRestoreBytes, maxUncompressedBytes: ctx.limits.snapshotRestoreUncompressedBytes });
+    // maxStateBytes: a state.bin that could never be restored is refused from its tar header,
+    // before it is buffered (a gzip bomb inside state.bin otherwise grew up to the 4 GiB limit).
+    const read = await readArchive(req, { maxCompressedBytes: ctx.limits.snapshotRestoreBytes, maxUncompressedBytes: ctx.limits.snapshotRestoreUncompressedBytes, maxStateBytes: ctx.limits.maxEntryBytes });
     if (read.meta.Version < SNAPSHOT_VERSION_MIN || read.meta.Version > SNAPSHOT_VERSION_MAX) throw new ArchiveError(`unsupported snapshot version ${read.meta.Version}`);
+    // Raft's Restore refuses a meta.json whose Size is not the state it carries (raft:api.go).
+    if (read.meta.Size !== read.stateBin.length) throw new ArchiveError(`failed to write snapshot, size didn't match (${read.stateBin.length} != ${read.meta.Size})`);
     stateBin = read.stateBin;
     Fsm.inspect(stateBin); // every record decodes, or nothing happens (Part A §11)
   } catch (e) {
     req.resume();
+    if (e instanceof StateTooLargeError) throw new HttpError(413, tooLarge(e.size, e.limit));
     if (e instanceof ArchiveTooLargeError) throw new HttpError(413, e.message);
     if (e instanceof ArchiveError) throw new HttpError(500, `${RESTORE_FAILED}: ${e.message}`);
     const err = e as NodeJS.ErrnoException;
     if (err.code === 'ECONNRESET' || err.code === 'ERR_STREAM_PREMATURE_CLOSE') throw new HttpError(400, `failed to read stream: ${err.message}`);
     throw new HttpError(500, `${RESTORE_FAILED}: ${err.message}`);
   }
-  if (stateBin.length > ctx.limits.maxEntryBytes) {
-    throw new HttpError(413, `${RESTORE_FAILED}: state.bin is ${stateBin.length} bytes; this opraft restores at most ${ctx.limits.maxEntryBytes} bytes (one Raft entry)`);
-  }
+  if (stateBin.length > ctx.limits.maxEntryBytes) throw new HttpError(413, tooLarge(stateBin.length, ctx.limits.maxEntryBytes));
   const { result } = await ctx.apply({ type: 'restoreState', stateBin });
   if (!result.ok) throw new HttpError(500, result.error);
   res.status(200).end();
+}
+
+function tooLarge(size: number, limit: number): string {
+  return `${RESTORE_FAILED}: state.bin is ${size} bytes; this opraft restores at most ${limit} bytes (one Raft entry)`;
 }
