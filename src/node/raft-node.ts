@@ -108,8 +108,12 @@ export class RaftNode<R = unknown> {
   private reads = new Map<string, PendingRead>();
   private readSeq = 0;
   private lastSnapshotIndex = 0;
-  /** A snapshot already on disk whose log compaction waits for trailingLogs more entries. */
-  private pendingCompaction: Snapshot | undefined;
+  /**
+   * Snapshots already on disk, oldest first, whose log compaction waits for trailingLogs more
+   * entries. A queue: with one slot, each snapshot (every 8192 entries by default) replaced the
+   * one still waiting out its 10,240 trailing entries, and the log was never compacted.
+   */
+  private pendingCompactions: Snapshot[] = [];
   private snapshotting = false;
   private lastLeaderContact = Date.now();
   private roleListeners: ((role: Role, leader: NodeId, term: number) => void)[] = [];
@@ -286,7 +290,7 @@ export class RaftNode<R = unknown> {
       term: c.term,
       leader: c.leader,
       commitIndex: c.commitIndex,
-      appliedIndex: c.appliedIndex,
+      appliedIndex: this.lastAppliedInBatch(),
       lastIndex: c.lastIndex,
       lastTerm: c.lastTerm,
       snapshotIndex: c.snapshotMeta.index,
@@ -369,7 +373,7 @@ export class RaftNode<R = unknown> {
       this.opts.fsm.restore(rd.snapshot.data);
       this.lastSnapshotIndex = rd.snapshot.meta.index;
       this.appliedThrough = Math.max(this.appliedThrough, rd.snapshot.meta.index);
-      this.pendingCompaction = undefined;
+      this.pendingCompactions = [];
       this.logger.info({ index: rd.snapshot.meta.index, term: rd.snapshot.meta.term }, 'installed snapshot from the leader');
       // Proposals at or below the snapshot point cannot be matched to their result any more.
       for (const [index, p] of this.proposals) {
@@ -410,7 +414,7 @@ export class RaftNode<R = unknown> {
 
   /** Reads whose index has been applied can be served now. */
   private releaseReads(): void {
-    const applied = Math.max(this.core.appliedIndex, this.lastAppliedInBatch());
+    const applied = this.lastAppliedInBatch();
     for (const [ctx, r] of this.reads) {
       if (r.index !== undefined && r.index <= applied) {
         this.reads.delete(ctx);
@@ -420,9 +424,13 @@ export class RaftNode<R = unknown> {
     }
   }
 
-  /** The core learns what was applied only at advance(); reads must not wait for it. */
+  /**
+   * The index the state machine has applied. The core learns it only at advance(), after the
+   * Ready's fsync; entries applied early (drain) are already in the state: reads must not wait
+   * for them, and a snapshot taken meanwhile must be labelled with them (it contains them).
+   */
   private lastAppliedInBatch(): number {
-    return this.appliedThrough;
+    return Math.max(this.core.appliedIndex, this.appliedThrough);
   }
 
   private onSoftState(rd: Ready): void {
@@ -442,20 +450,21 @@ export class RaftNode<R = unknown> {
   private async maybeSnapshot(): Promise<void> {
     const threshold = this.opts.snapshotThreshold ?? 8192;
     const trailing = this.opts.trailingLogs ?? 10240;
-    const applied = this.core.appliedIndex;
-    const pc = this.pendingCompaction;
-    if (pc && applied >= pc.meta.index + trailing && pc.meta.index > this.core.snapshotMeta.index) {
-      this.pendingCompaction = undefined;
-      this.core.compact(pc.meta.index, pc.data);
+    const applied = this.lastAppliedInBatch();
+    // The newest waiting snapshot that trailingLogs entries have passed is the new start of the log.
+    let due: Snapshot | undefined;
+    while (this.pendingCompactions.length > 0 && applied >= this.pendingCompactions[0]!.meta.index + trailing) due = this.pendingCompactions.shift();
+    if (due && due.meta.index > this.core.snapshotMeta.index) {
+      this.core.compact(due.meta.index, due.data);
       await this.log.compact(this.core.snapshotMeta);
-      this.logger.info({ index: pc.meta.index }, 'compacted the log');
+      this.logger.info({ index: due.meta.index }, 'compacted the log');
     }
     if (applied - this.lastSnapshotIndex >= threshold) await this.takeSnapshot(false);
   }
 
   private async takeSnapshot(force: boolean): Promise<SnapshotMeta | undefined> {
     if (this.snapshotting) return undefined;
-    const index = this.core.appliedIndex;
+    const index = this.lastAppliedInBatch();
     if (index <= this.lastSnapshotIndex && !force) return undefined;
     if (index === 0 || index <= this.core.snapshotMeta.index) return undefined;
     this.snapshotting = true;
@@ -464,7 +473,7 @@ export class RaftNode<R = unknown> {
       const meta: SnapshotMeta = { index, term: this.core.termAt(index)!, config: this.core.configurationAt(index) };
       await this.opts.snapshots.save(meta, data);
       this.lastSnapshotIndex = index;
-      this.pendingCompaction = { meta, data };
+      this.pendingCompactions.push({ meta, data });
       this.logger.info({ index, term: meta.term, bytes: data.length }, 'snapshot saved');
       return meta;
     } finally {

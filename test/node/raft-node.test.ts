@@ -121,3 +121,25 @@ test("a committed write is answered before the leader's next batch is on disk (a
   assert.ok(events.indexOf(`answered ${ia}`) < events.indexOf(`durable ${ib}`), events.join(' | '));
   assert.ok(events.indexOf(`answered ${ib}`) > events.indexOf(`durable ${ib}`), events.join(' | '));
 });
+
+test('the log is compacted when trailingLogs exceeds the snapshot threshold (Nomad defaults: 8192 and 10240)', async (t) => {
+  // With one waiting slot, every snapshot replaced the one still waiting out its trailing
+  // entries and the log grew forever (found by the 200,000-write history benchmark).
+  const hub = new Hub();
+  const ids = ['a', 'b', 'c'];
+  const ms = await cluster(ids, hub, { threshold: 8, trailing: 10 });
+  t.after(async () => { for (const m of ms.values()) await m.node.stop(); });
+  for (const m of ms.values()) {
+    m.node.bootstrap({ voters: ids, nonVoters: [] });
+    m.node.start();
+  }
+  const leader = await waitFor(() => leaderOf(ms));
+  for (let i = 0; i < 60; i++) await leader.node.propose(setCmd(`k${i % 7}`, `${i}`));
+  await waitFor(() => [...ms.values()].every((m) => m.fsm.data.get(`k${59 % 7}`) === '59'));
+  const s = leader.node.status();
+  const compacted = leader.log.snapshotMeta?.index ?? 0;
+  assert.ok(compacted > 0 && s.snapshotIndex === compacted, `compacted to a snapshot (log store at ${compacted}, core at ${s.snapshotIndex})`);
+  // The log keeps at most trailing + threshold entries behind the applied index, plus the newest batch.
+  assert.ok(s.appliedIndex - compacted <= 10 + 8 + 2, `log length ${s.appliedIndex - compacted} is bounded`);
+  assert.ok(s.appliedIndex - compacted >= 10, 'at least trailingLogs entries stay');
+});
