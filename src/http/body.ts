@@ -21,7 +21,12 @@ export function rawBody(limitBytes: number): RequestHandler {
 
 /** The buffered body parsed as JSON; an empty body → 400 `Request body is empty`. */
 export function jsonBody(req: Request): unknown {
-  const buf = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+  return parseJsonBody(req.body);
+}
+
+/** A buffered body (anything else counts as empty) parsed as JSON, with jsonBody's errors. */
+export function parseJsonBody(body: unknown): unknown {
+  const buf = Buffer.isBuffer(body) ? body : Buffer.alloc(0);
   if (buf.length === 0) throw new HttpError(400, 'Request body is empty');
   try {
     return JSON.parse(buf.toString('utf8'));

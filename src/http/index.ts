@@ -1,6 +1,6 @@
 // The HTTP API: an Express app over an HttpContext (the running server), and its listener.
 import http from 'node:http';
-import express, { type Express } from 'express';
+import express from 'express';
 import type { HttpContext } from './context.ts';
 import { errorMiddleware, HttpError } from './errors.ts';
 import { agentRoutes } from './routes/agent.ts';
@@ -15,13 +15,15 @@ import { licenseRoutes } from './routes/operator-license.ts';
 import { testFaultRoutes } from './routes/test-faults.ts';
 import { aclRoutes } from './routes/acl.ts';
 import { parseGoQuery } from './query.ts';
+import { withFastPath } from './fast-path.ts';
 
 export type { HttpContext, MemberJson, JoinResult } from './context.ts';
 export { HttpError } from './errors.ts';
 export { ALLOW_ALL, PERMISSION_DENIED, type AclChecks } from './acl.ts';
 export { raftStats } from './routes/agent.ts';
 
-export function createHttpApp(ctx: HttpContext): Express {
+/** The API: the plain variable requests by the fast path (fast-path.ts), everything else by Express. */
+export function createHttpApp(ctx: HttpContext, opts: { fastPath?: boolean } = {}): http.RequestListener {
   const app = express();
   app.disable('x-powered-by');
   app.disable('etag');
@@ -41,7 +43,8 @@ export function createHttpApp(ctx: HttpContext): Express {
   app.use(aclRoutes(ctx));
   app.use((req, _res, next) => next(new HttpError(404, `Invalid URL path: ${req.path}`)));
   app.use(errorMiddleware(ctx.logger));
-  return app;
+  // `fastPath: false` (tests): Express serves everything, to prove both answer alike.
+  return opts.fastPath === false ? app : withFastPath(ctx, app);
 }
 
 export interface HttpLimits {
@@ -54,7 +57,7 @@ export interface HttpLimits {
 }
 
 /** Listens on host:port (0 = any free port); resolves with the server once bound. */
-export function listenHttp(app: Express, host: string, port: number, limits: HttpLimits): Promise<http.Server> {
+export function listenHttp(app: http.RequestListener, host: string, port: number, limits: HttpLimits): Promise<http.Server> {
   // Node checks both timeouts only every connectionsCheckingInterval (30 s by default), so a
   // client that never finished its headers held its connection for up to 30 s past the limit.
   const checkEveryMs = Math.max(100, Math.min(30_000, Math.floor(Math.min(limits.headersTimeoutMs, limits.requestTimeoutMs) / 4)));

@@ -38,7 +38,7 @@ export interface FakeServer {
   fetch(path: string, init?: RequestInit): Promise<{ status: number; text: string; json: unknown; headers: Headers }>;
 }
 
-export async function startFakeServer(opts: { seed?: boolean } = {}): Promise<FakeServer> {
+export async function startFakeServer(opts: { seed?: boolean; fastPath?: boolean } = {}): Promise<FakeServer> {
   const fsm = new Fsm();
   let index = 0;
   const apply = (c: Command) => {
@@ -110,7 +110,7 @@ export async function startFakeServer(opts: { seed?: boolean } = {}): Promise<Fa
       self.leader = id;
     },
   };
-  const server = http.createServer(createHttpApp(ctx));
+  const server = http.createServer(createHttpApp(ctx, { fastPath: opts.fastPath ?? true }));
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   self.url = url;

@@ -2,8 +2,8 @@
 import { Router, type Request, type Response } from 'express';
 import type { HttpContext } from '../context.ts';
 import { aclOf } from '../acl.ts';
-import { field, jsonBody, rawBody } from '../body.ts';
-import { HttpError } from '../errors.ts';
+import { field, parseJsonBody, rawBody } from '../body.ts';
+import { HttpError, sendError } from '../errors.ts';
 import { leaderOnly } from '../leader.ts';
 import { parseCas, parseStale, queryString } from '../query.ts';
 import { sendJson, setQueryMeta } from '../respond.ts';
@@ -58,18 +58,37 @@ function readMeta(ctx: HttpContext) {
   return { index: ctx.state().latestIndex('variables'), knownLeader: s.leader !== '', lastContactMs: s.lastContactMs };
 }
 
+/** An answer built without Express, so the fast path (../fast-path.ts) and the routes share it. */
+export interface VariableReply {
+  status: number;
+  headers: Record<string, string>;
+  /** The JSON answer; or `error`, a plain-text one (Nomad's error encoding). */
+  body?: unknown;
+  error?: string;
+}
+
 async function readVariable(ctx: HttpContext, req: Request, res: Response, path: string): Promise<void> {
-  if (!parseStale(req)) await ctx.consistentRead();
+  sendReply(req, res, await variableRead(ctx, path, parseStale(req)));
+}
+
+/** GET /v1/var/<path>: after a ReadIndex unless stale; 404 `variable not found`. */
+export async function variableRead(ctx: HttpContext, path: string, stale: boolean): Promise<VariableReply> {
+  if (!stale) await ctx.consistentRead();
   const v = ctx.state().variable(path);
-  setQueryMeta(res, readMeta(ctx));
-  if (!v) throw new HttpError(404, 'variable not found');
-  sendJson(req, res, v);
+  const m = readMeta(ctx);
+  const headers = { 'X-Nomad-Index': String(m.index), 'X-Nomad-KnownLeader': String(m.knownLeader), 'X-Nomad-LastContact': String(Math.max(0, Math.round(m.lastContactMs))) };
+  if (!v) return { status: 404, headers, error: 'variable not found' };
+  return { status: 200, headers, body: v };
 }
 
 async function writeVariable(ctx: HttpContext, req: Request, res: Response, path: string): Promise<void> {
+  sendReply(req, res, await variableWrite(ctx, path, parseCas(req), req.body));
+}
+
+/** PUT /v1/var/<path>[?cas=]: the body checked, the upsert applied through Raft; 409 with the current on a CAS conflict. */
+export async function variableWrite(ctx: HttpContext, path: string, cas: number | undefined, body: unknown): Promise<VariableReply> {
   if (!PATH_PATTERN.test(path)) throw new HttpError(400, `invalid path "${path}"`);
-  const cas = parseCas(req);
-  const items = field(jsonBody(req), 'Items');
+  const items = field(parseJsonBody(body), 'Items');
   if (items === null || items === undefined || typeof items !== 'object' || Array.isArray(items) || Object.keys(items).length === 0) {
     throw new HttpError(400, 'variable missing required Items object');
   }
@@ -83,27 +102,29 @@ async function writeVariable(ctx: HttpContext, req: Request, res: Response, path
     time: BigInt(Date.now()) * 1_000_000n,
     ...(cas === undefined ? {} : { cas }),
   });
-  if (!result.ok) return failure(req, res, result, index);
-  res.setHeader('X-Nomad-Index', String(index));
-  sendJson(req, res, result.type === 'upsertVariable' ? result.variable : null);
+  if (!result.ok) return failure(result);
+  return { status: 200, headers: { 'X-Nomad-Index': String(index) }, body: result.type === 'upsertVariable' ? result.variable : null };
+}
+
+function sendReply(req: Request, res: Response, r: VariableReply): void {
+  for (const [k, v] of Object.entries(r.headers)) res.setHeader(k, v);
+  if (r.error !== undefined) sendError(res, r.status, r.error);
+  else sendJson(req, res, r.body, r.status);
 }
 
 async function deleteVariable(ctx: HttpContext, req: Request, res: Response, path: string): Promise<void> {
   if (!PATH_PATTERN.test(path)) throw new HttpError(400, `invalid path "${path}"`);
   const cas = parseCas(req);
   const { index, result } = await ctx.apply({ type: 'deleteVariable', path, ...(cas === undefined ? {} : { cas }) });
-  if (!result.ok) return failure(req, res, result, index);
+  if (!result.ok) return sendReply(req, res, failure(result));
   res.setHeader('X-Nomad-Index', String(index));
   res.status(200).end();
 }
 
-function failure(req: Request, res: Response, result: Extract<Awaited<ReturnType<HttpContext['apply']>>['result'], { ok: false }>, index: number): void {
+function failure(result: Extract<Awaited<ReturnType<HttpContext['apply']>>['result'], { ok: false }>): VariableReply {
   if (result.code === 'conflict' && 'conflict' in result) {
     const current = result.conflict as { ModifyIndex?: number };
-    res.setHeader('X-Nomad-Index', String(current.ModifyIndex ?? 0));
-    sendJson(req, res, result.conflict, 409);
-    return;
+    return { status: 409, headers: { 'X-Nomad-Index': String(current.ModifyIndex ?? 0) }, body: result.conflict };
   }
-  void index;
   throw new HttpError(result.code === 'invalid' ? 400 : result.code === 'not-found' ? 404 : 500, result.error);
 }
