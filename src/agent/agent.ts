@@ -27,6 +27,14 @@ export interface AgentOptions {
   storageTestMode?: 'crashable' | 'ackBeforeSync';
   /** Test modes: the longest random hold of a storage batch before its write (OPRAFT_TEST_STORAGE_DELAY_MS). */
   storageTestDelayMs?: number;
+  /**
+   * Test-only known-bad variants, from OPRAFT_TEST_BROKEN (chaos tests prove their checkers
+   * catch them): 'localReads' = a follower serves non-stale reads from its own state;
+   * 'readIndexNoQuorum' = the leader answers ReadIndex without its quorum round.
+   */
+  testBroken?: 'localReads' | 'readIndexNoQuorum';
+  /** Called when Raft stops after a fatal error (a failed disk write); `opraft agent` exits non-zero. */
+  onFatal?: (e: Error) => void;
 }
 
 export class Agent {
@@ -54,6 +62,8 @@ export class Agent {
   readonly metrics = new Metrics();
   /** Loaded once at start: a bad key stops start-up. */
   licenseKeys: TrustedKey[] = [];
+  /** Test-only broken variant (AgentOptions.testBroken); undefined in normal operation. */
+  testBroken: AgentOptions['testBroken'];
 
   /** Gauges read from Raft when someone asks (and on a timer, for the Prometheus scrape path). */
   refreshMetrics(): void {
@@ -95,7 +105,10 @@ export class Agent {
       port: config.ports.rpc,
       encrypt: config.server.encrypt ?? undefined,
       maxFrameBytes: config.limits.rpcMaxFrameBytes,
-      maxConnsPerClient: config.limits.rpcMaxConnsPerClient,
+      // 0 means no limit (Nomad's meaning, config/types.ts); the transport takes positive values only.
+      // (Passing 0 stopped start-up, and rpc_handshake_timeout was read but never passed on.)
+      maxConnsPerClient: config.limits.rpcMaxConnsPerClient || 2 ** 31 - 1,
+      handshakeTimeoutMs: Math.min(2 ** 31 - 1, Math.ceil(config.limits.rpcHandshakeTimeout) || 2 ** 31 - 1),
       logger: log,
     });
     await transport.start();
@@ -108,15 +121,17 @@ export class Agent {
       link: raftLink(transport),
       fsm,
       tickMs: timing.tickMs,
-      raft: timing.raft,
+      raft: opts.testBroken === 'readIndexNoQuorum' ? { ...timing.raft, broken: 'readIndexWithoutQuorum' } : timing.raft,
       snapshotThreshold: config.server.raftSnapshotThreshold,
       trailingLogs: config.server.raftTrailingLogs,
       applyTimeoutMs: config.server.applyTimeout,
       logger: log,
+      ...(opts.onFatal ? { onFatal: opts.onFatal } : {}),
     });
 
     const agent = new Agent(config, nodeId, log, storage, fsm, transport, raft, rpcAddr);
     agent.licenseKeys = licenseKeys;
+    agent.testBroken = opts.testBroken;
     await agent.run();
     return agent;
   }
@@ -147,7 +162,10 @@ export class Agent {
 
     const app = createHttpApp(buildHttpContext(this));
     this.http = await listenHttp(app, config.bindAddr, config.ports.http, {
-      headersTimeoutMs: config.limits.httpHeaderTimeout,
+      // The headers are part of the request: with a header timeout over the request timeout (say
+      // only http_request_timeout = "5s", the header default being 10 s) Node never applied the
+      // request timeout, and a client that stalled in its body held its connection forever.
+      headersTimeoutMs: Math.min(config.limits.httpHeaderTimeout, config.limits.httpRequestTimeout),
       requestTimeoutMs: config.limits.httpRequestTimeout,
       maxConnsPerClient: config.limits.httpMaxConnsPerClient,
     });

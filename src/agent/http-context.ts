@@ -7,7 +7,8 @@ import { ALLOW_ALL, HttpError, PERMISSION_DENIED, type HttpContext, type MemberJ
 import { NOMAD_METRICS } from '../metrics/index.ts';
 import { healthPrecondition, healthReply } from '../autopilot/index.ts';
 import { parseServer } from '../membership/index.ts';
-import { ProposalError } from '../raft/index.ts';
+import { ProposalError, Role } from '../raft/index.ts';
+import { testDiskFaults } from '../storage/index.ts';
 import type { Member } from '../membership/index.ts';
 import type { Agent } from './agent.ts';
 
@@ -69,9 +70,21 @@ export function buildHttpContext(agent: Agent): HttpContext {
       const servers = agent.membership.members().map(parseServer).filter((x) => x !== undefined && x.region === cfg.region);
       return { precondition: healthPrecondition(servers.map((x) => ({ status: x!.status, raftVersion: x!.raftVersion }))), reply: healthReply(agent.autopilot.getState()) };
     },
+    // Test-only hooks (drills and the chaos suite): OPRAFT_TEST_FAULTS=1 serves /v1/opraft/test/*
+    // (partitions, one-way cuts, disk faults); OPRAFT_TEST_BROKEN (read by `opraft agent`) selects
+    // a deliberately broken variant the chaos checkers must catch. Both inert unless set.
     ...(process.env.OPRAFT_TEST_FAULTS === '1'
-      ? { testFaults: { setPartitioned: (nodes: string[]) => agent.transport.setPartitioned(nodes), partitioned: () => agent.transport.partitionedFrom } }
+      ? {
+          testFaults: {
+            setPartitioned: (nodes: string[]) => agent.transport.setPartitioned(nodes),
+            partitioned: () => agent.transport.partitionedFrom,
+            setCut: (cut: { in: string[]; out: string[] }) => agent.transport.setCut(cut),
+            cut: () => agent.transport.cut,
+            disk: testDiskFaults,
+          },
+        }
       : {}),
+    ...(agent.testBroken === 'localReads' ? { testLocalReads: true } : {}),
     metrics: agent.metrics,
     licenseKeys: agent.licenseKeys,
     refreshMetrics: () => agent.refreshMetrics(),
@@ -89,6 +102,8 @@ export function buildHttpContext(agent: Agent): HttpContext {
       }
     },
     consistentRead: async () => {
+      // The broken variant: a follower answers from its own state, no ReadIndex (tests only).
+      if (agent.testBroken === 'localReads' && agent.raft.status().role !== Role.Leader) return;
       try {
         await agent.raft.readIndex();
       } catch (e) {

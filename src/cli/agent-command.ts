@@ -11,9 +11,18 @@ export async function runAgent(argv: string[]): Promise<number> {
   for (const w of warnings) log.warn({}, w);
   const testMode = storageTestMode(process.env.OPRAFT_TEST_STORAGE);
   const testDelayMs = testMode ? storageTestDelay(process.env.OPRAFT_TEST_STORAGE_DELAY_MS) : undefined;
+  const testBroken = brokenVariant(process.env.OPRAFT_TEST_BROKEN);
+  if (testBroken) log.warn({ broken: testBroken }, `OPRAFT_TEST_BROKEN=${testBroken}: this server runs a deliberately broken variant (tests only)`);
+  // Fail-stop: once Raft stops on a fatal error (a synced disk write failed, so the state on disk
+  // is unknown) the process exits non-zero rather than serving on as a zombie; a supervisor restarts it.
+  const onFatal = (e: Error): void => {
+    log.error({ err: e.message }, 'fatal error: stopping this server (exit 1)');
+    log.flush?.();
+    setTimeout(() => process.exit(1), 20);
+  };
   let agent: Agent;
   try {
-    agent = await Agent.start(config, { logger: log, ...(testMode ? { storageTestMode: testMode } : {}), ...(testDelayMs !== undefined ? { storageTestDelayMs: testDelayMs } : {}) });
+    agent = await Agent.start(config, { logger: log, onFatal, ...(testBroken ? { testBroken } : {}), ...(testMode ? { storageTestMode: testMode } : {}), ...(testDelayMs !== undefined ? { storageTestDelayMs: testDelayMs } : {}) });
   } catch (e) {
     log.error({ err: (e as Error).message }, 'server failed to start');
     log.flush?.();
@@ -69,6 +78,17 @@ function storageTestMode(v: string | undefined): 'crashable' | 'ackBeforeSync' |
   if (v === undefined || v === '') return undefined;
   if (v === 'crashable' || v === 'ackBeforeSync') return v;
   throw new Error(`OPRAFT_TEST_STORAGE must be crashable or ackBeforeSync, got "${v}"`);
+}
+
+/**
+ * OPRAFT_TEST_BROKEN (tests only, read only when set): a deliberately broken variant the chaos
+ * suite must catch. localReads = followers serve non-stale reads from their own state;
+ * readIndexNoQuorum = the leader answers ReadIndex without confirming leadership with a quorum.
+ */
+function brokenVariant(v: string | undefined): 'localReads' | 'readIndexNoQuorum' | undefined {
+  if (v === undefined || v === '') return undefined;
+  if (v === 'localReads' || v === 'readIndexNoQuorum') return v;
+  throw new Error(`OPRAFT_TEST_BROKEN must be localReads or readIndexNoQuorum, got "${v}"`);
 }
 
 /** OPRAFT_TEST_STORAGE_DELAY_MS (with OPRAFT_TEST_STORAGE): the longest random hold of a batch before its write. */

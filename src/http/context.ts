@@ -81,7 +81,20 @@ export interface HttpContext {
   /** Autopilot's health reply (§1.6) on this leader, or the 500 text that refuses it. */
   autopilotHealth(): { precondition: string | undefined; reply: OperatorHealthReplyJson };
   /** Test-only fault hooks (OPRAFT_TEST_FAULTS=1); absent in normal operation. */
-  readonly testFaults?: { setPartitioned(nodes: string[]): void; partitioned(): string[] };
+  readonly testFaults?: {
+    setPartitioned(nodes: string[]): void;
+    partitioned(): string[];
+    /** One-way cuts (chaos tests); optional so fakes need not have them. */
+    setCut?(cut: { in: string[]; out: string[] }): void;
+    cut?(): { in: string[]; out: string[] };
+    /** Disk faults of the storage batch writer: a delay before every synced write, a failing write. */
+    disk?: { delayMs: number; fail: boolean; delayedBatches: number; failedBatches: number };
+  };
+  /**
+   * Test-only broken variant (OPRAFT_TEST_BROKEN=localReads): followers serve non-stale reads
+   * from their own state. Absent in normal operation.
+   */
+  readonly testLocalReads?: boolean;
   /** This server's metrics (Part A §22). */
   readonly metrics: Metrics;
   /** Brings the gauges up to date before they are read. */

@@ -31,6 +31,8 @@ export function leaderOnly(ctx: HttpContext, isStale: (req: Request) => boolean 
   return async (req: Request, res: Response, next: NextFunction) => {
     try {
       if (isStale(req)) return next();
+      // Test-only broken variant (OPRAFT_TEST_BROKEN=localReads): serve reads here, never forward.
+      if (ctx.testLocalReads && req.method === 'GET') return next();
       const deadline = Date.now() + ctx.holdTimeoutMs;
       for (;;) {
         const leader = await waitForLeader(ctx, Math.max(0, deadline - Date.now()));

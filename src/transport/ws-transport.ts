@@ -2,6 +2,7 @@
 // inbound connections (inbound.ts), request/response (rpc.ts), cluster-id adoption.
 
 import { createServer, type Server } from 'node:http';
+import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
 import { normalizeClientAddress, parseAddress } from './address.ts';
@@ -41,7 +42,9 @@ export class WsTransport implements Transport {
   private readonly limiter = new LogLimiter();
   private readonly kinds = new FrameKinds();
   private readonly handlers = new RequestHandlers();
-  private partitioned = new Set<NodeId>();
+  /** Test faults (setPartitioned / setCut): nodes whose frames and requests we drop, per direction. */
+  private cutOut = new Set<NodeId>();
+  private cutIn = new Set<NodeId>();
   private readonly pending = new PendingRequests();
   private readonly frameHandlers: FrameHandler[] = [];
   private readonly unreachableHandlers: UnreachableHandler[] = [];
@@ -94,12 +97,23 @@ export class WsTransport implements Transport {
 
   async start(): Promise<void> {
     if (this.running) return;
-    const server = createServer((_req, res) => {
+    // Before its upgrade a connection counts against no per-client limit, so it gets the handshake
+    // timeout to send one (Node's defaults held a silent or garbage-sending socket 60-90 s).
+    const upgradeMs = Math.min(this.opts.handshakeTimeoutMs, 60_000);
+    const server = createServer({ headersTimeout: upgradeMs, requestTimeout: upgradeMs, connectionsCheckingInterval: Math.max(100, Math.floor(upgradeMs / 4)) }, (_req, res) => {
       res.writeHead(426, { 'content-type': 'text/plain' }).end('this is the opraft RPC port: WebSocket only\n');
     });
     const wss = new WebSocketServer({ noServer: true, maxPayload: this.opts.maxFrameBytes, perMessageDeflate: false });
     server.on('upgrade', (req, socket, head) => this.onUpgrade(req.socket.remoteAddress, wss, req, socket, head));
-    server.on('clientError', (_err, socket) => socket.destroy());
+    server.on('clientError', (err: Error & { code?: string }, socket) => {
+      const client = normalizeClientAddress((socket as Partial<Socket>).remoteAddress);
+      const extra = err.code === 'ECONNRESET' ? undefined : this.limiter.allow(`clientError:${client}`);
+      if (extra) {
+        const why = err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? `no WebSocket upgrade within ${upgradeMs} ms` : `not an HTTP/WebSocket request (${err.code ?? err.message})`;
+        this.opts.logger.warn({ client, code: err.code, ...extra }, `transport: dropped a connection from ${client}: ${why}`);
+      }
+      socket.destroy();
+    });
     await new Promise<void>((resolve, reject) => {
       const onError = (err: Error): void => {
         reject(new Error(`transport: cannot listen on ${this.opts.host ?? '*'}:${this.boundPort}: ${err.message}`));
@@ -169,7 +183,7 @@ export class WsTransport implements Transport {
 
   private trySend(to: NodeId, frame: Frame): SendDropReason | undefined {
     if (!this.running) return 'stopped';
-    if (this.partitioned.has(to)) return 'noLink';
+    if (this.cutOut.has(to)) return 'noLink';
     if (this.kinds.checkOutgoing(frame) !== undefined) return 'invalid';
     const address = this.peers.get(to);
     if (address === undefined) return 'noPeer';
@@ -240,7 +254,7 @@ export class WsTransport implements Transport {
     const e = checkMethod(method) ?? checkTimeout(timeoutMs);
     if (e) throw invalid(e);
     if (!this.running) throw new RequestError('stopped', `request "${method}" to ${address}: the transport is not running`, address, method);
-    if ([...this.partitioned].some((id) => this.peers.get(id) === address)) {
+    if (this.cutOut.size > 0 && [...this.cutOut].some((id) => this.peers.get(id) === address)) {
       throw new RequestError('unreachable', `request "${method}" to ${address}: partitioned (test fault)`, address, method);
     }
     const link = this.openPeerLinkAt(address) ?? this.addressLink(address);
@@ -266,7 +280,7 @@ export class WsTransport implements Transport {
 
   handle(method: string, fn: RequestHandler): void {
     this.handlers.register(method, (body, from) => {
-      if (this.partitioned.has(from.node)) throw new Error('partitioned (test fault)');
+      if (this.cutIn.has(from.node)) throw new Error('partitioned (test fault)');
       return fn(body, from);
     });
   }
@@ -277,12 +291,28 @@ export class WsTransport implements Transport {
    * Applied on both sides it is a symmetric partition; an empty list heals it.
    */
   setPartitioned(nodes: Iterable<NodeId>): void {
-    this.partitioned = new Set(nodes);
-    this.opts.logger.warn({ partitioned: [...this.partitioned] }, 'transport: test partition set');
+    const set = [...nodes];
+    this.setCut({ in: set, out: set });
   }
 
+  /**
+   * Test fault, one-way: `out` drops what we send to those nodes (frames and our requests), `in`
+   * drops what they send us (frames and their requests; answers to our own requests still come
+   * back on our links). Each call replaces the whole cut; empty lists heal.
+   */
+  setCut(cut: { in: Iterable<NodeId>; out: Iterable<NodeId> }): void {
+    this.cutIn = new Set(cut.in);
+    this.cutOut = new Set(cut.out);
+    this.opts.logger.warn({ cutIn: [...this.cutIn], cutOut: [...this.cutOut] }, 'transport: test partition set');
+  }
+
+  /** Nodes cut off in either direction. */
   get partitionedFrom(): NodeId[] {
-    return [...this.partitioned];
+    return [...new Set([...this.cutIn, ...this.cutOut])];
+  }
+
+  get cut(): { in: NodeId[]; out: NodeId[] } {
+    return { in: [...this.cutIn], out: [...this.cutOut] };
   }
 
   stats(): TransportStats {
@@ -348,7 +378,7 @@ export class WsTransport implements Transport {
   }
 
   private deliver(from: NodeId, frame: Frame): void {
-    if (this.partitioned.has(from)) return;
+    if (this.cutIn.has(from)) return;
     for (const h of this.frameHandlers) {
       try {
         h(from, frame);

@@ -51,6 +51,8 @@ export interface NodeOptions {
   env?: Record<string, string>;
   /** The agent's raft_tick (a Go duration); default "25ms". */
   raftTick?: string;
+  /** raft_snapshot_threshold; default 200 (snapshots and compaction happen in every test). */
+  snapshotThreshold?: number;
 }
 
 export class TestNode {
@@ -94,7 +96,7 @@ server {
   enabled = true
   bootstrap_expect = ${o.expect}
   failure_timeout = "1s"
-  raft_snapshot_threshold = 200
+  raft_snapshot_threshold = ${o.snapshotThreshold ?? 200}
   raft_trailing_logs = 50
   server_join {
     retry_join = [${o.join.map((a) => `"${a}"`).join(', ')}]
