@@ -1,4 +1,5 @@
 // Nomad's error encoding (contract §0.1): plain text bodies, the status chosen by the error.
+import type { ServerResponse } from 'node:http';
 import type { NextFunction, Request, Response } from 'express';
 import { RuleError, ShapeError } from '../fsm/index.ts';
 
@@ -38,12 +39,17 @@ export function statusOf(err: unknown): { status: number; message: string } {
   return { status: 500, message };
 }
 
-export function sendError(res: Response, status: number, message: string): void {
+/** A plain-text error answer; works on Express's response and Node's own (the fast path). */
+export function sendError(res: ServerResponse, status: number, message: string): void {
   if (res.headersSent) {
     res.destroy();
     return;
   }
-  res.status(status).type('text/plain; charset=utf-8').send(message);
+  const body = Buffer.from(message, 'utf8');
+  res.statusCode = status;
+  res.setHeader('Content-Type', 'text/plain; charset=utf-8');
+  res.setHeader('Content-Length', body.length);
+  res.end(body); // Node drops the body of a HEAD answer itself
 }
 
 /** The last middleware: every error becomes a plain-text answer; the server keeps serving. */

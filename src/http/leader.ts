@@ -1,6 +1,6 @@
 // Requests that need the leader: served here when we lead, otherwise proxied over HTTP to the
 // leader's advertised HTTP address (Part A §3), waiting up to the hold time for one to be known.
-import http from 'node:http';
+import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { Role } from '../raft/index.ts';
 import type { HttpContext } from './context.ts';
@@ -39,7 +39,7 @@ export function leaderOnly(ctx: HttpContext, isStale: (req: Request) => boolean 
         if (!leader) throw new HttpError(500, NO_LEADER);
         if (leader === ctx.nodeId && ctx.raft().role === Role.Leader) return next();
         const addr = leader === ctx.nodeId ? undefined : ctx.httpAddressOf(leader);
-        if (addr && !req.headers[FORWARDED_HEADER]) return await proxy(req, res, addr);
+        if (addr && !req.headers[FORWARDED_HEADER]) return await proxy(req, res, addr, req.originalUrl);
         // We know a leader but cannot reach it over HTTP (yet): wait for things to settle.
         if (Date.now() >= deadline) throw new HttpError(500, NO_LEADER);
         await sleep(50);
@@ -51,14 +51,14 @@ export function leaderOnly(ctx: HttpContext, isStale: (req: Request) => boolean 
 }
 
 /** Streams the request to `addr` and the answer back; bodies are never buffered whole. */
-function proxy(req: Request, res: Response, addr: string): Promise<void> {
+export function proxy(req: IncomingMessage, res: ServerResponse, addr: string, path: string): Promise<void> {
   return new Promise((resolve) => {
     const [host, port] = splitHostPort(addr);
     const headers = { ...req.headers, [FORWARDED_HEADER]: '1' };
     delete headers.host;
     delete headers.connection;
-    const out = http.request({ host, port, method: req.method, path: req.originalUrl, headers }, (answer) => {
-      res.status(answer.statusCode ?? 502);
+    const out = http.request({ host, port, method: req.method, path, headers }, (answer) => {
+      res.statusCode = answer.statusCode ?? 502;
       for (const [k, v] of Object.entries(answer.headers)) if (v !== undefined && k !== 'connection' && k !== 'transfer-encoding') res.setHeader(k, v);
       answer.pipe(res);
       answer.on('end', () => resolve());

@@ -1,5 +1,6 @@
 // Success encoding (contract §0.1): JSON with `?pretty`, empty 200 for nothing, query meta headers.
 import type { Request, Response } from 'express';
+import { sendError } from './errors.ts';
 
 /** JSON.stringify that writes bigints (Unix-nanosecond times) as exact JSON numbers. */
 export function toJson(body: unknown, indent?: number): string {
@@ -29,4 +30,20 @@ export function setQueryMeta(res: Response, meta: { index: number; knownLeader: 
   res.setHeader('X-Nomad-Index', String(meta.index));
   res.setHeader('X-Nomad-KnownLeader', String(meta.knownLeader));
   res.setHeader('X-Nomad-LastContact', String(Math.max(0, Math.round(meta.lastContactMs))));
+}
+
+/** An answer built without Express, so the fast path (fast-path.ts) and the routes share it. */
+export interface Reply {
+  status: number;
+  headers: Record<string, string>;
+  /** The JSON answer; or `error`, a plain-text one (Nomad's error encoding). */
+  body?: unknown;
+  error?: string;
+}
+
+/** Sends a Reply through Express (`?pretty` honoured). */
+export function sendReply(req: Request, res: Response, r: Reply): void {
+  for (const [k, v] of Object.entries(r.headers)) res.setHeader(k, v);
+  if (r.error !== undefined) sendError(res, r.status, r.error);
+  else sendJson(req, res, r.body, r.status);
 }

@@ -31,6 +31,16 @@ const REQUESTS: { method: string; path: string; body?: string; token?: string }[
   { method: 'GET', path: '/v1/var/app/two' },
   { method: 'GET', path: '/v1/var/missing' },
   { method: 'PUT', path: '/v1/var/app/three', body: ITEMS, token: '00000000-0000-4000-8000-000000000000' },
+  { method: 'PUT', path: '/v1/operator/scheduler/configuration', body: JSON.stringify({ SchedulerAlgorithm: 'spread', PreemptionConfig: { BatchSchedulerEnabled: true } }) },
+  { method: 'GET', path: '/v1/operator/scheduler/configuration' },
+  { method: 'PUT', path: '/v1/operator/scheduler/configuration?cas=1', body: JSON.stringify({ SchedulerAlgorithm: 'binpack' }) },
+  { method: 'POST', path: '/v1/operator/scheduler/configuration?cas=0', body: JSON.stringify({ schedulerAlgorithm: 'binpack' }) },
+  { method: 'PUT', path: '/v1/operator/scheduler/configuration', body: JSON.stringify({ SchedulerAlgorithm: 'nope' }) },
+  { method: 'PUT', path: '/v1/operator/scheduler/configuration', body: JSON.stringify({ PreemptionConfig: { BatchSchedulerEnabled: 'yes' } }) },
+  { method: 'PUT', path: '/v1/operator/scheduler/configuration', body: '{"Sched' },
+  { method: 'PUT', path: '/v1/operator/scheduler/configuration', body: '' },
+  { method: 'PUT', path: '/v1/operator/scheduler/configuration', body: JSON.stringify({ SchedulerAlgorithm: 'x'.repeat(2 * 1024 * 1024) }) },
+  { method: 'GET', path: '/v1/operator/scheduler/configuration' },
 ];
 
 async function answers(s: FakeServer): Promise<string[]> {
@@ -56,6 +66,9 @@ test('fast path: every variable answer (writes, CAS conflicts, decode errors, li
     assert.match(a[4]!, /→ 409 /);
     assert.match(a[14]!, /→ 413 /);
     assert.match(a[16]!, /→ 404 .*variable not found/);
+    assert.match(a[18]!, /→ 200 .*"Updated":true/);
+    assert.match(a[20]!, /→ 200 .*"Updated":false/, 'a stale cas does not update');
+    assert.match(a[22]!, /→ 400 .*invalid scheduler algorithm: nope/);
   } finally {
     await fast.close();
     await slow.close();
@@ -67,11 +80,16 @@ test('fast path: ACLs apply — with ACLs on, an unknown token is refused alike 
   const slow = await startFakeServer({ fastPath: false });
   try {
     for (const s of [fast, slow]) s.aclEnabled = true;
-    const go = (s: FakeServer) => s.fetch('/v1/var/app/x', { method: 'PUT', body: ITEMS, headers: { 'X-Nomad-Token': '00000000-0000-4000-8000-000000000000' } });
-    const [a, b] = [await go(fast), await go(slow)];
-    assert.equal(a.status, 403);
-    assert.deepEqual([a.status, a.text, a.headers.get('content-type')], [b.status, b.text, b.headers.get('content-type')]);
+    const token = { 'X-Nomad-Token': '00000000-0000-4000-8000-000000000000' };
+    const before = JSON.stringify(fast.fsm.schedulerConfig());
+    for (const [path, body] of [['/v1/var/app/x', ITEMS], ['/v1/operator/scheduler/configuration', JSON.stringify({ SchedulerAlgorithm: 'spread' })], ['/v1/operator/scheduler/configuration', '{"SchedulerAlgorithm": 3}']] as const) {
+      const go = (s: FakeServer) => s.fetch(path, { method: 'PUT', body, headers: token });
+      const [a, b] = [await go(fast), await go(slow)];
+      assert.ok(a.status === 403 || a.status === 400, `${path} ${body}: ${a.status}`);
+      assert.deepEqual([a.status, a.text, a.headers.get('content-type')], [b.status, b.text, b.headers.get('content-type')], `${path} ${body}`);
+    }
     assert.equal(fast.fsm.variable('app/x') ?? undefined, undefined);
+    assert.equal(JSON.stringify(fast.fsm.schedulerConfig()), before);
   } finally {
     await fast.close();
     await slow.close();
@@ -80,9 +98,17 @@ test('fast path: ACLs apply — with ACLs on, an unknown token is refused alike 
 
 test('fast path: only plain variable requests on the leader are taken; the rest reach Express', async () => {
   let role: Role = Role.Leader;
+  // The leader a follower streams to: answers who it is and what it was sent.
+  const leader = http.createServer((req, res) => {
+    req.resume();
+    res.end(`leader ${req.method} ${req.url} ${req.headers['x-opraft-forwarded']}`);
+  });
+  await new Promise<void>((r) => leader.listen(0, '127.0.0.1', r));
+  let leaderAddr: string | undefined = `127.0.0.1:${(leader.address() as AddressInfo).port}`;
   const ctx = {
     nodeId: 'n1',
     raft: () => ({ role, leader: role === Role.Leader ? 'n1' : 'n2' }),
+    httpAddressOf: (id: string) => (id === 'n2' ? leaderAddr : undefined),
     limits: { jsonBodyBytes: 1024 },
     resolveAcl: async () => ({ allowVariableOp: () => true }),
     apply: async () => ({ index: 7, result: { ok: true, type: 'upsertVariable', variable: { Path: 'x' } } }),
@@ -100,19 +126,33 @@ test('fast path: only plain variable requests on the leader are taken; the rest 
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const send = async (method: string, path: string, body?: string, headers: Record<string, string> = {}) => (await fetch(url + path, { method, headers, ...(body !== undefined ? { body } : {}) })).text();
   try {
-    const fastOnes: [string, string, string?][] = [['PUT', '/v1/var/a/b', ITEMS], ['POST', '/v1/var/a', ITEMS], ['PUT', '/v1/var/a?cas=3', ITEMS], ['GET', '/v1/var/a-b_c~d']];
+    const fastOnes: [string, string, string?][] = [
+      ['PUT', '/v1/var/a/b', ITEMS], ['POST', '/v1/var/a', ITEMS], ['PUT', '/v1/var/a?cas=3', ITEMS], ['GET', '/v1/var/a-b_c~d'],
+      ['PUT', '/v1/operator/scheduler/configuration', '{}'], ['POST', '/v1/operator/scheduler/configuration?cas=2', '{}'],
+    ];
     for (const [m, p, b] of fastOnes) assert.notEqual(await send(m, p, b), 'express', `${m} ${p} should be served by the fast path`);
     const slowOnes: [string, string, string?, Record<string, string>?][] = [
       ['GET', '/v1/var/a?stale'], ['GET', '/v1/var/a?region=global'], ['PUT', '/v1/var/a?cas=1&pretty', ITEMS], ['PUT', '/v1/var/a/', ITEMS],
       ['PUT', '/v1/var/a//b', ITEMS], ['PUT', '/v1/var/a%2Fb', ITEMS], ['PUT', '/V1/VAR/a', ITEMS], ['DELETE', '/v1/var/a'], ['HEAD', '/v1/var/a'],
       ['GET', '/v1/vars'], ['PUT', '/v1/var/a', 'x'.repeat(2000)], ['PUT', '/v1/var/a', ITEMS, { 'Content-Encoding': 'gzip' }],
-      ['PUT', `/v1/var/${'p'.repeat(129)}`, ITEMS], ['PUT', '/v1/operator/scheduler/configuration', '{}'],
+      ['PUT', `/v1/var/${'p'.repeat(129)}`, ITEMS], ['GET', '/v1/operator/scheduler/configuration'], ['PUT', '/v1/operator/scheduler/configuration?cas=x', '{}'],
+      ['PUT', '/v1/operator/scheduler/configuration?region=global', '{}'], ['PUT', '/v1/operator/autopilot/configuration', '{}'],
     ];
     for (const [m, p, b, h] of slowOnes) await send(m, p, b, h);
     assert.equal(toExpress.length, slowOnes.length, `reached Express: ${toExpress.join(', ')}`);
-    role = Role.Follower; // a follower forwards through Express's leaderOnly
+    // A follower streams plain requests to the leader, marked as forwarded, path and query kept.
+    role = Role.Follower;
+    assert.equal(await send('PUT', '/v1/var/a?cas=4', ITEMS), 'leader PUT /v1/var/a?cas=4 1');
+    assert.equal(await send('GET', '/v1/var/a'), 'leader GET /v1/var/a 1');
+    assert.equal(await send('PUT', '/v1/operator/scheduler/configuration', '{}'), 'leader PUT /v1/operator/scheduler/configuration 1');
+    const n = toExpress.length;
+    // Already forwarded once, or no address for the leader: Express's leaderOnly decides.
+    assert.equal(await send('PUT', '/v1/var/a', ITEMS, { 'X-Opraft-Forwarded': '1' }), 'express');
+    leaderAddr = undefined;
     assert.equal(await send('PUT', '/v1/var/a', ITEMS), 'express');
+    assert.equal(toExpress.length, n + 2);
   } finally {
     await new Promise((r) => server.close(r));
+    await new Promise((r) => leader.close(r));
   }
 });

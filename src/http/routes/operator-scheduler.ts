@@ -3,13 +3,13 @@
 import { Router, type Request, type Response } from 'express';
 import type { SchedulerConfigFields } from '../../fsm/index.ts';
 import { authorize, requirePermission } from '../acl.ts';
-import { jsonBody, rawBody } from '../body.ts';
+import { parseJsonBody, rawBody } from '../body.ts';
 import type { HttpContext } from '../context.ts';
 import { bool, DecodeError, objectAt, str, uint } from '../decode.ts';
 import { HttpError } from '../errors.ts';
 import { leaderOnly } from '../leader.ts';
 import { parseCas, parseStale } from '../query.ts';
-import { sendJson, setQueryMeta } from '../respond.ts';
+import { sendJson, sendReply, setQueryMeta, type Reply } from '../respond.ts';
 import { checkRegionMw } from './status.ts';
 
 const T = 'structs.SchedulerConfiguration';
@@ -64,20 +64,27 @@ function findKey(o: Record<string, unknown>, key: string): unknown {
 }
 
 async function putConfig(ctx: HttpContext, req: Request, res: Response): Promise<void> {
+  sendReply(req, res, await schedulerWrite(ctx, req.body, () => parseCas(req), async () => requirePermission(ctx, req, (acl) => acl.allowOperatorWrite())));
+}
+
+/**
+ * PUT /v1/operator/scheduler/configuration: the body decoded and checked, then `cas` (`cas()`
+ * throws the 400), then operator:write (`authorize()` throws the 403) — Nomad's order (§1.8).
+ */
+export async function schedulerWrite(ctx: HttpContext, body: unknown, cas: () => number | undefined, authorize: () => Promise<void>): Promise<Reply> {
   let fields: SchedulerConfigFields;
   try {
-    fields = decodeSchedulerBody(jsonBody(req));
+    fields = decodeSchedulerBody(parseJsonBody(body));
   } catch (e) {
     throw new HttpError(400, `Error parsing scheduler config: ${(e as Error).message}`);
   }
   if (!['', 'binpack', 'spread'].includes(fields.SchedulerAlgorithm)) throw new HttpError(400, `invalid scheduler algorithm: ${fields.SchedulerAlgorithm}`);
-  const cas = parseCas(req);
-  await requirePermission(ctx, req, (acl) => acl.allowOperatorWrite());
-  const { index, result } = await ctx.apply({ type: 'setSchedulerConfig', config: fields, ...(cas === undefined ? {} : { cas }) });
+  const casIndex = cas();
+  await authorize();
+  const { index, result } = await ctx.apply({ type: 'setSchedulerConfig', config: fields, ...(casIndex === undefined ? {} : { cas: casIndex }) });
   if (!result.ok) throw new HttpError(result.code === 'invalid' ? 400 : 500, result.error);
   const updated = result.type === 'setSchedulerConfig' ? result.updated : false;
-  res.setHeader('X-Nomad-Index', String(index));
-  sendJson(req, res, { Updated: updated, Index: index });
+  return { status: 200, headers: { 'X-Nomad-Index': String(index) }, body: { Updated: updated, Index: index } };
 }
 
 export { DecodeError };

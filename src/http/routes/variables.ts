@@ -3,10 +3,10 @@ import { Router, type Request, type Response } from 'express';
 import type { HttpContext } from '../context.ts';
 import { aclOf } from '../acl.ts';
 import { field, parseJsonBody, rawBody } from '../body.ts';
-import { HttpError, sendError } from '../errors.ts';
+import { HttpError } from '../errors.ts';
 import { leaderOnly } from '../leader.ts';
 import { parseCas, parseStale, queryString } from '../query.ts';
-import { sendJson, setQueryMeta } from '../respond.ts';
+import { sendJson, sendReply, setQueryMeta, type Reply } from '../respond.ts';
 import { checkRegionMw } from './status.ts';
 
 const PATH_PATTERN = /^[a-zA-Z0-9\-_~/]{1,128}$/;
@@ -58,21 +58,12 @@ function readMeta(ctx: HttpContext) {
   return { index: ctx.state().latestIndex('variables'), knownLeader: s.leader !== '', lastContactMs: s.lastContactMs };
 }
 
-/** An answer built without Express, so the fast path (../fast-path.ts) and the routes share it. */
-export interface VariableReply {
-  status: number;
-  headers: Record<string, string>;
-  /** The JSON answer; or `error`, a plain-text one (Nomad's error encoding). */
-  body?: unknown;
-  error?: string;
-}
-
 async function readVariable(ctx: HttpContext, req: Request, res: Response, path: string): Promise<void> {
   sendReply(req, res, await variableRead(ctx, path, parseStale(req)));
 }
 
 /** GET /v1/var/<path>: after a ReadIndex unless stale; 404 `variable not found`. */
-export async function variableRead(ctx: HttpContext, path: string, stale: boolean): Promise<VariableReply> {
+export async function variableRead(ctx: HttpContext, path: string, stale: boolean): Promise<Reply> {
   if (!stale) await ctx.consistentRead();
   const v = ctx.state().variable(path);
   const m = readMeta(ctx);
@@ -86,7 +77,7 @@ async function writeVariable(ctx: HttpContext, req: Request, res: Response, path
 }
 
 /** PUT /v1/var/<path>[?cas=]: the body checked, the upsert applied through Raft; 409 with the current on a CAS conflict. */
-export async function variableWrite(ctx: HttpContext, path: string, cas: number | undefined, body: unknown): Promise<VariableReply> {
+export async function variableWrite(ctx: HttpContext, path: string, cas: number | undefined, body: unknown): Promise<Reply> {
   if (!PATH_PATTERN.test(path)) throw new HttpError(400, `invalid path "${path}"`);
   const items = field(parseJsonBody(body), 'Items');
   if (items === null || items === undefined || typeof items !== 'object' || Array.isArray(items) || Object.keys(items).length === 0) {
@@ -106,12 +97,6 @@ export async function variableWrite(ctx: HttpContext, path: string, cas: number 
   return { status: 200, headers: { 'X-Nomad-Index': String(index) }, body: result.type === 'upsertVariable' ? result.variable : null };
 }
 
-function sendReply(req: Request, res: Response, r: VariableReply): void {
-  for (const [k, v] of Object.entries(r.headers)) res.setHeader(k, v);
-  if (r.error !== undefined) sendError(res, r.status, r.error);
-  else sendJson(req, res, r.body, r.status);
-}
-
 async function deleteVariable(ctx: HttpContext, req: Request, res: Response, path: string): Promise<void> {
   if (!PATH_PATTERN.test(path)) throw new HttpError(400, `invalid path "${path}"`);
   const cas = parseCas(req);
@@ -121,7 +106,7 @@ async function deleteVariable(ctx: HttpContext, req: Request, res: Response, pat
   res.status(200).end();
 }
 
-function failure(result: Extract<Awaited<ReturnType<HttpContext['apply']>>['result'], { ok: false }>): VariableReply {
+function failure(result: Extract<Awaited<ReturnType<HttpContext['apply']>>['result'], { ok: false }>): Reply {
   if (result.code === 'conflict' && 'conflict' in result) {
     const current = result.conflict as { ModifyIndex?: number };
     return { status: 409, headers: { 'X-Nomad-Index': String(current.ModifyIndex ?? 0) }, body: result.conflict };
