@@ -11,6 +11,7 @@ import { freePort, http, logTail, type Proc, spawnLogged, stop, until } from './
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const MAIN_JS = path.join(ROOT, 'dist/src/cli/main.js');
+const BIN = path.join(ROOT, 'bin/opraft');
 
 export interface OpraftOptions {
   label: string;
@@ -102,8 +103,10 @@ limits {
     await mkdir(node.dir, { recursive: true });
     const cfg = path.join(node.dir, 'agent.hcl');
     await writeFile(cfg, this.hcl(node));
-    const nodeArgs = this.opts.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${this.opts.cpuProfDir}`, `--cpu-prof-name=${this.label}-${node.name}-${Date.now()}.cpuprofile`] : [];
-    node.proc = spawnLogged(process.execPath, [...nodeArgs, MAIN_JS, 'agent', '-config', cfg], path.join(node.dir, 'agent.log'), { cwd: ROOT });
+    // Started as operators start it: bin/opraft (its node flags) on the build, not through tsx.
+    const env: NodeJS.ProcessEnv = { ...process.env, OPRAFT_USE_BUILD: '1' };
+    if (this.opts.cpuProfDir) env.NODE_OPTIONS = `--cpu-prof --cpu-prof-dir=${this.opts.cpuProfDir} --cpu-prof-name=${this.label}-${node.name}-${Date.now()}.cpuprofile`;
+    node.proc = spawnLogged(BIN, ['agent', '-config', cfg], path.join(node.dir, 'agent.log'), { cwd: ROOT, env });
   }
 
   async start(): Promise<void> {
