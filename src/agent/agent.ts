@@ -4,7 +4,7 @@ import { mkdir, rm } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import type { AgentConfig } from '../config/index.ts';
 import { Fsm } from '../fsm/index.ts';
-import { createHttpApp, listenHttp } from '../http/index.ts';
+import { checkPlainRequest, createHttpApp, listenHttp, PLAIN_FORWARD_RPC, servePlainForwarded } from '../http/index.ts';
 import { BootstrapExpect, Membership, retryJoin } from '../membership/index.ts';
 import { loadPublicKeys, type TrustedKey } from '../license/index.ts';
 import { Metrics, NOMAD_METRICS } from '../metrics/index.ts';
@@ -160,7 +160,10 @@ export class Agent {
     });
     raft.start();
 
-    const app = createHttpApp(buildHttpContext(this));
+    const httpCtx = buildHttpContext(this);
+    // The leader's side of followers' forwarded plain requests (src/http/fast-path.ts).
+    transport.handle(PLAIN_FORWARD_RPC, (body) => servePlainForwarded(httpCtx, checkPlainRequest(body, httpCtx.limits.jsonBodyBytes)));
+    const app = createHttpApp(httpCtx);
     this.http = await listenHttp(app, config.bindAddr, config.ports.http, {
       // The headers are part of the request: with a header timeout over the request timeout (say
       // only http_request_timeout = "5s", the header default being 10 s) Node never applied the

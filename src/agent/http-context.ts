@@ -3,7 +3,7 @@ import { encodeCommand, type ApplyResult } from '../fsm/index.ts';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { PermissionDeniedError, PolicyError, resolveToken, tokenFromHeaders } from '../acl/index.ts';
-import { ALLOW_ALL, HttpError, PERMISSION_DENIED, type HttpContext, type MemberJson } from '../http/index.ts';
+import { checkPlainAnswer, PLAIN_FORWARD_RPC, ALLOW_ALL, HttpError, PERMISSION_DENIED, type HttpContext, type MemberJson } from '../http/index.ts';
 import { NOMAD_METRICS } from '../metrics/index.ts';
 import { healthPrecondition, healthReply } from '../autopilot/index.ts';
 import { parseServer } from '../membership/index.ts';
@@ -41,6 +41,8 @@ export function buildHttpContext(agent: Agent): HttpContext {
     holdTimeoutMs: 5000,
     logger: agent.log,
     raft: () => agent.raft.status(),
+    // Followers hand plain variable and scheduler writes to the leader over the RPC transport.
+    forwardPlain: async (rpcAddr, req) => checkPlainAnswer(await agent.transport.request(rpcAddr, PLAIN_FORWARD_RPC, req, cfg.server.applyTimeout + 5000)),
     httpAddressOf: (id) => agent.membership.members().find((m) => m.id === id && m.status !== 'left')?.tags['http_addr'] || undefined,
     members: () => agent.membership.members().map(memberJson),
     self: () => memberJson(agent.membership.local()),

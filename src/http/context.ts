@@ -8,6 +8,7 @@ import type { Metrics } from '../metrics/index.ts';
 import type { NodeStatus } from '../node/index.ts';
 import type { ConfChange, Configuration } from '../raft/index.ts';
 import type { AclChecks } from './acl.ts';
+import type { PlainAnswer, PlainRequest } from './fast-path.ts';
 
 /** A member as Nomad's API shows it (Serf's member object, §1.13). */
 export interface MemberJson {
@@ -39,6 +40,11 @@ export interface HttpContext {
   readonly holdTimeoutMs: number;
   /** The local Raft view. */
   raft(): NodeStatus;
+  /**
+   * Hands a plain request (fast-path.ts) to the leader at its RPC address and resolves with the
+   * leader's answer; rejects when the leader cannot be reached. Absent: followers proxy over HTTP.
+   */
+  forwardPlain?(rpcAddr: string, req: PlainRequest): Promise<PlainAnswer>;
   /** The HTTP address ("host:port") of a server, from membership tags; undefined if unknown. */
   httpAddressOf(nodeId: string): string | undefined;
   /** Every member this server knows (all statuses). */

@@ -1,6 +1,7 @@
 // The hottest requests without Express, in their plain form only: `PUT`/`POST /v1/var/<path>
 // [?cas=<n>]`, `GET /v1/var/<path>` and `PUT`/`POST /v1/operator/scheduler/configuration
-// [?cas=<n>]`. The leader serves them; a follower streams them to the leader. Express's
+// [?cas=<n>]`. The leader serves them; a follower hands them to the leader over the RPC
+// transport (Nomad forwards RPCs, not HTTP), or streams them over HTTP when it cannot. Express's
 // per-request work (prototype swaps, router matching, body-parser's streams) was over half of
 // the leader's CPU per variable write (0.39 → 0.17 ms; docs/NOTES.md, issue 7). Everything else
 // (another query parameter, an encoded or chunked body, HEAD, no known leader, a test variant)
@@ -9,7 +10,7 @@ import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http
 import { Role } from '../raft/index.ts';
 import { PERMISSION_DENIED, type AclChecks } from './acl.ts';
 import type { HttpContext } from './context.ts';
-import { HttpError, sendError, statusOf } from './errors.ts';
+import { HttpError, NO_LEADER, sendError, statusOf } from './errors.ts';
 import { FORWARDED_HEADER, proxy } from './leader.ts';
 import { toJson, type Reply } from './respond.ts';
 import { schedulerWrite } from './routes/operator-scheduler.ts';
@@ -78,8 +79,15 @@ function serveFast(ctx: HttpContext, req: IncomingMessage, res: ServerResponse):
 
   const s = ctx.raft();
   if (s.role !== Role.Leader || s.leader !== ctx.nodeId) {
-    // A follower streams it to the leader, as Express's leaderOnly would, when one is known and reachable.
-    const addr = s.leader && s.leader !== ctx.nodeId && !h[FORWARDED_HEADER] ? ctx.httpAddressOf(s.leader) : undefined;
+    if (!s.leader || s.leader === ctx.nodeId || h[FORWARDED_HEADER]) return false;
+    // A follower hands it to the leader over the RPC transport when it can, else streams it over
+    // HTTP as Express's leaderOnly would; with neither, Express waits for a leader.
+    const rpc = ctx.forwardPlain ? s.latestConfig.addresses?.[s.leader] : undefined;
+    if (rpc) {
+      void forward(ctx, req, res, rpc, { method, url, headers: tokenHeaders(h) }, declared);
+      return true;
+    }
+    const addr = ctx.httpAddressOf(s.leader);
     if (!addr) return false;
     void proxy(req, res, addr, url);
     return true;
@@ -91,6 +99,96 @@ function serveFast(ctx: HttpContext, req: IncomingMessage, res: ServerResponse):
     return route.serve(ctx, matched, method, body, () => (acl ??= ctx.resolveAcl(req.headers)));
   });
   return true;
+}
+
+/** What a follower sends the leader (PLAIN_FORWARD_RPC): the request line, the token headers, the body. */
+export interface PlainRequest {
+  method: string;
+  url: string;
+  headers: Record<string, string>;
+  body?: Uint8Array;
+}
+
+/** The leader's answer, encoded there (JSON text keeps the bigint times exact). */
+export interface PlainAnswer {
+  status: number;
+  headers: Record<string, string>;
+  type: string;
+  text: string;
+}
+
+/** The RPC method a follower forwards plain requests with (registered by the agent). */
+export const PLAIN_FORWARD_RPC = 'HTTP.Plain';
+
+/** Serves a forwarded plain request on the leader (the handler of PLAIN_FORWARD_RPC). */
+export async function servePlainForwarded(ctx: HttpContext, r: PlainRequest): Promise<PlainAnswer> {
+  const route = ROUTES.find((x) => x.methods.includes(r.method) && x.pattern.test(r.url));
+  const m = route?.pattern.exec(r.url);
+  if (!route || !m) return { status: 400, headers: {}, type: TEXT, text: `not a plain request: ${r.method} ${r.url.slice(0, 200)}` };
+  const s = ctx.raft();
+  // Leadership moved on since the follower looked: nothing was applied, the client may retry.
+  if (s.role !== Role.Leader || s.leader !== ctx.nodeId) return { status: 500, headers: {}, type: TEXT, text: NO_LEADER };
+  try {
+    let acl: Promise<AclChecks> | undefined;
+    const body = r.body === undefined ? undefined : Buffer.from(r.body.buffer, r.body.byteOffset, r.body.byteLength);
+    const reply = await route.serve(ctx, m, r.method, body, () => (acl ??= ctx.resolveAcl(r.headers)));
+    if (reply.error !== undefined) return { status: reply.status, headers: reply.headers, type: TEXT, text: reply.error };
+    return { status: reply.status, headers: reply.headers, type: 'application/json', text: toJson(reply.body) };
+  } catch (e) {
+    const { status, message } = statusOf(e);
+    if (status >= 500) ctx.logger.warn({ method: r.method, path: r.url, err: message }, 'forwarded request failed');
+    return { status, headers: {}, type: TEXT, text: message };
+  }
+}
+
+const TEXT = 'text/plain; charset=utf-8';
+
+const isStringRecord = (v: unknown): v is Record<string, string> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v) && Object.values(v).every((x) => typeof x === 'string');
+
+/** A PlainRequest off the wire, checked; throws naming the bad field. */
+export function checkPlainRequest(v: unknown, maxBodyBytes: number): PlainRequest {
+  const r = v as Partial<PlainRequest> | null;
+  if (typeof r !== 'object' || r === null) throw new Error('forwarded request: not an object');
+  if (typeof r.method !== 'string' || !['GET', 'PUT', 'POST'].includes(r.method)) throw new Error('forwarded request: bad method');
+  if (typeof r.url !== 'string' || r.url.length > 2048) throw new Error('forwarded request: bad url');
+  if (!isStringRecord(r.headers)) throw new Error('forwarded request: bad headers');
+  if (r.body !== undefined && (!(r.body instanceof Uint8Array) || r.body.byteLength > maxBodyBytes)) throw new Error('forwarded request: bad body');
+  return { method: r.method, url: r.url, headers: r.headers, ...(r.body !== undefined ? { body: r.body } : {}) };
+}
+
+/** A PlainAnswer off the wire, checked; throws naming the bad field. */
+export function checkPlainAnswer(v: unknown): PlainAnswer {
+  const a = v as Partial<PlainAnswer> | null;
+  if (typeof a !== 'object' || a === null) throw new Error('forwarded answer: not an object');
+  if (typeof a.status !== 'number' || !Number.isInteger(a.status) || a.status < 100 || a.status > 599) throw new Error('forwarded answer: bad status');
+  if (!isStringRecord(a.headers) || typeof a.type !== 'string' || typeof a.text !== 'string') throw new Error('forwarded answer: bad headers, type or text');
+  return { status: a.status, headers: a.headers, type: a.type, text: a.text };
+}
+
+/** The headers that say who the caller is; the plain forms read no others. */
+function tokenHeaders(h: IncomingMessage['headers']): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const k of ['x-nomad-token', 'authorization']) {
+    const v = h[k];
+    if (typeof v === 'string') out[k] = v;
+  }
+  return out;
+}
+
+async function forward(ctx: HttpContext, req: IncomingMessage, res: ServerResponse, rpcAddr: string, r: PlainRequest, declared: number): Promise<void> {
+  try {
+    if (r.method !== 'GET') r.body = await readBody(req, declared);
+    const a = await ctx.forwardPlain!(rpcAddr, r);
+    if (res.destroyed) return;
+    const body = Buffer.from(a.text, 'utf8');
+    res.writeHead(a.status, { ...a.headers, 'Content-Type': a.type, 'Content-Length': body.length });
+    res.end(body);
+  } catch (e) {
+    req.resume();
+    // As the HTTP proxy answers: indeterminate for the client (the leader may have applied it).
+    if (!res.destroyed) sendError(res, 500, `failed to forward the request to the leader at ${rpcAddr}: ${(e as Error).message}`);
+  }
 }
 
 async function answer(ctx: HttpContext, req: IncomingMessage, res: ServerResponse, serve: () => Promise<Reply>): Promise<void> {

@@ -21,6 +21,7 @@ export type { HttpContext, MemberJson, JoinResult } from './context.ts';
 export { HttpError } from './errors.ts';
 export { ALLOW_ALL, PERMISSION_DENIED, type AclChecks } from './acl.ts';
 export { raftStats } from './routes/agent.ts';
+export { PLAIN_FORWARD_RPC, servePlainForwarded, checkPlainRequest, checkPlainAnswer, type PlainRequest, type PlainAnswer } from './fast-path.ts';
 
 /** The API: the plain variable requests by the fast path (fast-path.ts), everything else by Express. */
 export function createHttpApp(ctx: HttpContext, opts: { fastPath?: boolean } = {}): http.RequestListener {

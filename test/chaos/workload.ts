@@ -78,7 +78,7 @@ function classifyStatus(r: Reply): Outcome {
   if (DEFINITE_REFUSALS.includes(text)) return { kind: 'fail', why: text };
   // A follower could not even connect to the leader it forwards to: nothing was delivered.
   if (/^failed to forward the request to the leader at \S+: connect ECONNREFUSED \S+$/.test(text)) return { kind: 'fail', why: 'forward: ECONNREFUSED' };
-  return { kind: 'info', why: `${r.status} ${text.slice(0, 80)}` };
+  return { kind: 'info', why: `${r.status} ${text.slice(0, 160)}` };
 }
 
 export interface WorkloadOptions {

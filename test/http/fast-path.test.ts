@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { startFakeServer, type FakeServer } from './fake-server.ts';
-import { withFastPath } from '../../src/http/fast-path.ts';
+import { checkPlainRequest, servePlainForwarded, withFastPath, type PlainRequest } from '../../src/http/fast-path.ts';
 import type { HttpContext } from '../../src/http/index.ts';
 import { Role } from '../../src/raft/index.ts';
 
@@ -154,5 +154,73 @@ test('fast path: only plain variable requests on the leader are taken; the rest 
   } finally {
     await new Promise((r) => server.close(r));
     await new Promise((r) => leader.close(r));
+  }
+});
+
+test('fast path: a follower hands plain requests to the leader over RPC; the leader serves them as its own', async () => {
+  // The leader side: a fake server's context, asked through servePlainForwarded.
+  const leaderSrv = await startFakeServer({ fastPath: true });
+  const sent: PlainRequest[] = [];
+  let role: Role = Role.Follower;
+  let rpcFails = false;
+  let leaderCtx: HttpContext | undefined;
+  const ctx = {
+    nodeId: 'n1',
+    raft: () => ({ role, leader: 'n2', latestConfig: { voters: ['n1', 'n2'], nonVoters: [], addresses: { n2: '127.0.0.1:1' } } }),
+    httpAddressOf: () => undefined,
+    limits: { jsonBodyBytes: 1024 },
+    forwardPlain: async (addr: string, r: PlainRequest) => {
+      assert.equal(addr, '127.0.0.1:1', 'the leader RPC address');
+      sent.push(r);
+      if (rpcFails) throw new Error('link lost');
+      return servePlainForwarded(leaderCtx!, checkPlainRequest(structuredClone(r), 1024));
+    },
+    logger: { warn() {} },
+  } as unknown as HttpContext;
+  // The fake server's own context is not exported; a minimal leader over its FSM does the job.
+  leaderCtx = {
+    nodeId: 'n2',
+    raft: () => ({ role: Role.Leader, leader: 'n2', lastContactMs: 0 }),
+    limits: { jsonBodyBytes: 1024 },
+    resolveAcl: async (headers: Record<string, string>) => ({ allowVariableOp: () => headers['x-nomad-token'] !== 'deny', allowOperatorWrite: () => true }),
+    apply: async (c: unknown) => ({ index: 9, result: leaderSrv.fsm.apply(9, (await import('../../src/fsm/index.ts')).encodeCommand(c as never)) }),
+    consistentRead: async () => {},
+    state: () => leaderSrv.fsm,
+    logger: { warn() {} },
+  } as unknown as HttpContext;
+  const server = http.createServer(withFastPath(ctx, (_req, res) => res.end('express')));
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  try {
+    const put = await fetch(`${url}/v1/var/fw/a?cas=0`, { method: 'PUT', body: ITEMS, headers: { 'X-Nomad-Token': 'ok', 'X-Other': 'dropped' } });
+    assert.equal(put.status, 200);
+    assert.equal(put.headers.get('x-nomad-index'), '9');
+    assert.match(await put.text(), /"Path":"fw\/a".*"ModifyIndex":9/);
+    assert.deepEqual(sent[0]!.headers, { 'x-nomad-token': 'ok' }, 'only the token headers travel');
+    const get = await fetch(`${url}/v1/var/fw/a`);
+    assert.equal(get.status, 200);
+    assert.equal(get.headers.get('x-nomad-knownleader'), 'true');
+    assert.equal(sent[1]!.body, undefined);
+    const denied = await fetch(`${url}/v1/var/fw/b`, { method: 'PUT', body: ITEMS, headers: { 'X-Nomad-Token': 'deny' } });
+    assert.deepEqual([denied.status, await denied.text(), denied.headers.get('content-type')], [403, 'Permission denied', 'text/plain; charset=utf-8']);
+    const bad = await fetch(`${url}/v1/var/fw/b`, { method: 'PUT', body: '{"Items": 1}' });
+    assert.deepEqual([bad.status, await bad.text()], [400, 'variable missing required Items object']);
+    rpcFails = true;
+    const lost = await fetch(`${url}/v1/var/fw/c`, { method: 'PUT', body: ITEMS });
+    assert.deepEqual([lost.status, await lost.text()], [500, 'failed to forward the request to the leader at 127.0.0.1:1: link lost']);
+    // A leader that lost its leadership answers `No cluster leader` and applies nothing.
+    const before = leaderSrv.fsm.variable('fw/d');
+    const notLeader = await servePlainForwarded({ ...leaderCtx, raft: () => ({ role: Role.Follower, leader: 'n3' }) } as unknown as HttpContext, { method: 'PUT', url: '/v1/var/fw/d', headers: {}, body: Buffer.from(ITEMS) });
+    assert.deepEqual([notLeader.status, notLeader.text], [500, 'No cluster leader']);
+    assert.equal(leaderSrv.fsm.variable('fw/d'), before);
+    // What arrives off the wire is checked.
+    assert.throws(() => checkPlainRequest({ method: 'DELETE', url: '/v1/var/x', headers: {} }, 1024), /bad method/);
+    assert.throws(() => checkPlainRequest({ method: 'PUT', url: '/v1/var/x', headers: { a: 1 } }, 1024), /bad headers/);
+    assert.throws(() => checkPlainRequest({ method: 'PUT', url: '/v1/var/x', headers: {}, body: new Uint8Array(2000) }, 1024), /bad body/);
+    assert.equal((await servePlainForwarded(leaderCtx, { method: 'PUT', url: '/v1/acl/bootstrap', headers: {} })).status, 400);
+    role = Role.Leader; // (keeps `role` used: a leader serves locally, never forwards)
+  } finally {
+    await new Promise((r) => server.close(r));
+    await leaderSrv.close();
   }
 });
