@@ -75,7 +75,14 @@ function serveFast(ctx: HttpContext, req: IncomingMessage, res: ServerResponse):
   const h = req.headers;
   if (h['content-encoding'] !== undefined || h['transfer-encoding'] !== undefined) return false;
   const declared = h['content-length'] === undefined ? 0 : Number(h['content-length']);
-  if (!Number.isSafeInteger(declared) || declared > ctx.limits.jsonBodyBytes || (method === 'GET' && declared > 0)) return false;
+  if (!Number.isSafeInteger(declared) || (method === 'GET' && declared > 0)) return false;
+  if (declared > ctx.limits.jsonBodyBytes) {
+    // Refused where it arrives, leader or follower, unread, as Express's rawBody does (a follower
+    // streaming it on raced the leader's 413 and close against its own write: EPIPE, a 500).
+    res.setHeader('Connection', 'close');
+    sendError(res, 413, 'Request body too large');
+    return true;
+  }
 
   const s = ctx.raft();
   if (s.role !== Role.Leader || s.leader !== ctx.nodeId) {
@@ -176,10 +183,40 @@ function tokenHeaders(h: IncomingMessage['headers']): Record<string, string> {
   return out;
 }
 
+/**
+ * Forwards to the leader over RPC. A request that certainly never left (no link to a leader that
+ * just died, a cut), or that reached a server no longer leading (it applied nothing), is tried
+ * again, with whoever leads then, until the hold time is over — as
+ * Nomad's RPC forwarding waits out a leader election; one that may have arrived is never sent
+ * twice (its failure is indeterminate for the client).
+ */
 async function forward(ctx: HttpContext, req: IncomingMessage, res: ServerResponse, rpcAddr: string, r: PlainRequest, declared: number): Promise<void> {
+  let addr = rpcAddr;
   try {
     if (r.method !== 'GET') r.body = await readBody(req, declared);
-    const a = await ctx.forwardPlain!(rpcAddr, r);
+    const deadline = Date.now() + ctx.holdTimeoutMs;
+    let a: PlainAnswer | undefined;
+    for (;;) {
+      try {
+        a = await ctx.forwardPlain!(addr, r);
+        // A leader that had stepped down when it arrived applied nothing: ask the next one.
+        if (!(a.status === 500 && a.text === NO_LEADER && Date.now() < deadline)) break;
+      } catch (e) {
+        if (!(e as { notDelivered?: boolean }).notDelivered || Date.now() >= deadline) throw e;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 25 + Math.random() * 75));
+      const s = ctx.raft();
+      if (s.role === Role.Leader && s.leader === ctx.nodeId) {
+        a = await servePlainForwarded(ctx, r);
+        break;
+      }
+      const next = s.leader ? s.latestConfig.addresses?.[s.leader] : undefined;
+      if (next) addr = next;
+      else if (Date.now() >= deadline) {
+        a = { status: 500, headers: {}, type: TEXT, text: NO_LEADER };
+        break;
+      }
+    }
     if (res.destroyed) return;
     const body = Buffer.from(a.text, 'utf8');
     res.writeHead(a.status, { ...a.headers, 'Content-Type': a.type, 'Content-Length': body.length });
@@ -187,7 +224,7 @@ async function forward(ctx: HttpContext, req: IncomingMessage, res: ServerRespon
   } catch (e) {
     req.resume();
     // As the HTTP proxy answers: indeterminate for the client (the leader may have applied it).
-    if (!res.destroyed) sendError(res, 500, `failed to forward the request to the leader at ${rpcAddr}: ${(e as Error).message}`);
+    if (!res.destroyed) sendError(res, 500, `failed to forward the request to the leader at ${addr}: ${(e as Error).message}`);
   }
 }
 

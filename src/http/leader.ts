@@ -27,7 +27,7 @@ export async function waitForLeader(ctx: HttpContext, holdMs = ctx.holdTimeoutMs
  * Middleware: call `next()` when this server is the leader; proxy to the leader otherwise.
  * `isStale(req)` lets read endpoints skip it with `?stale`.
  */
-export function leaderOnly(ctx: HttpContext, isStale: (req: Request) => boolean = () => false): RequestHandler {
+export function leaderOnly(ctx: HttpContext, isStale: (req: Request) => boolean = () => false, bodyLimit?: number): RequestHandler {
   return async (req: Request, res: Response, next: NextFunction) => {
     try {
       if (isStale(req)) return next();
@@ -39,7 +39,15 @@ export function leaderOnly(ctx: HttpContext, isStale: (req: Request) => boolean 
         if (!leader) throw new HttpError(500, NO_LEADER);
         if (leader === ctx.nodeId && ctx.raft().role === Role.Leader) return next();
         const addr = leader === ctx.nodeId ? undefined : ctx.httpAddressOf(leader);
-        if (addr && !req.headers[FORWARDED_HEADER]) return await proxy(req, res, addr, req.originalUrl);
+        if (addr && !req.headers[FORWARDED_HEADER]) {
+          // Judged here, as the leader would: streaming an oversized body on raced the leader's
+          // 413 and its close against our write, and EPIPE turned the answer into a 500.
+          if (bodyLimit !== undefined && overLimit(req, bodyLimit)) {
+            res.setHeader('Connection', 'close');
+            throw new HttpError(413, 'Request body too large');
+          }
+          return await proxy(req, res, addr, req.originalUrl);
+        }
         // We know a leader but cannot reach it over HTTP (yet): wait for things to settle.
         if (Date.now() >= deadline) throw new HttpError(500, NO_LEADER);
         await sleep(50);
@@ -48,6 +56,12 @@ export function leaderOnly(ctx: HttpContext, isStale: (req: Request) => boolean 
       next(e);
     }
   };
+}
+
+/** A declared body over `limit` (an encoded one is judged by whoever decodes it). */
+export function overLimit(req: IncomingMessage, limit: number): boolean {
+  const declared = Number(req.headers['content-length']);
+  return req.headers['content-encoding'] === undefined && Number.isFinite(declared) && declared > limit;
 }
 
 /** Streams the request to `addr` and the answer back; bodies are never buffered whole. */

@@ -130,7 +130,7 @@ export class OutboundLink {
     this.teardown();
     this.state = 'idle';
     this.ctx.counters.dropped.linkLost += this.queue.clear();
-    this.ctx.pending.failLink(this.key, 'unreachable', `link closed: ${why}`);
+    this.ctx.pending.failLink(this.key, 'unreachable', `link closed: ${why}`, this.phase !== 'open');
     this.rejectWaiters(new Error(`link to ${this.address} closed: ${why}`));
   }
 
@@ -292,7 +292,8 @@ export class OutboundLink {
     const { counters } = this.ctx;
     counters.linkFailures++;
     counters.dropped.linkLost += this.queue.clear();
-    this.ctx.pending.failLink(this.key, 'unreachable', error);
+    // Frames go out only once the handshake is done: before it, no request on this link was sent.
+    this.ctx.pending.failLink(this.key, 'unreachable', error, this.phase !== 'open');
     this.rejectWaiters(new Error(`cannot reach ${this.address}: ${error}`));
     if (!quiet) {
       const extra = this.ctx.limiter.allow(`link:${this.key}`);

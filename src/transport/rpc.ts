@@ -35,6 +35,8 @@ export class RequestError extends Error {
     message: string,
     readonly address: string,
     readonly method: string,
+    /** True when the request certainly never left this node (no link opened, queue refused it). */
+    readonly notDelivered = false,
   ) {
     super(message);
     this.name = 'RequestError';
@@ -150,17 +152,17 @@ export class PendingRequests {
   }
 
   /** Fails one request (e.g. it could not be queued). */
-  fail(id: number, code: RequestErrorCode, why: string): void {
+  fail(id: number, code: RequestErrorCode, why: string, notDelivered = false): void {
     const p = this.pending.get(id);
     if (!p) return;
     this.pending.delete(id);
     clearTimeout(p.timer);
-    p.reject(new RequestError(code, `request "${p.method}" to ${p.address} failed: ${why}`, p.address, p.method));
+    p.reject(new RequestError(code, `request "${p.method}" to ${p.address} failed: ${why}`, p.address, p.method, notDelivered));
   }
 
   /** Fails every request sent on `link`. */
-  failLink(link: string, code: RequestErrorCode, why: string): void {
-    for (const [id, p] of this.pending) if (p.link === link) this.fail(id, code, why);
+  failLink(link: string, code: RequestErrorCode, why: string, notDelivered = false): void {
+    for (const [id, p] of this.pending) if (p.link === link) this.fail(id, code, why, notDelivered);
   }
 
   failAll(code: RequestErrorCode, why: string): void {

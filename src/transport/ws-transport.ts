@@ -255,7 +255,7 @@ export class WsTransport implements Transport {
     if (e) throw invalid(e);
     if (!this.running) throw new RequestError('stopped', `request "${method}" to ${address}: the transport is not running`, address, method);
     if (this.cutOut.size > 0 && [...this.cutOut].some((id) => this.peers.get(id) === address)) {
-      throw new RequestError('unreachable', `request "${method}" to ${address}: partitioned (test fault)`, address, method);
+      throw new RequestError('unreachable', `request "${method}" to ${address}: partitioned (test fault)`, address, method, true);
     }
     const link = this.openPeerLinkAt(address) ?? this.addressLink(address);
     const { id, promise } = this.pending.open(method, address, timeoutMs, link.key);
@@ -273,7 +273,7 @@ export class WsTransport implements Transport {
     const reason = link.enqueue(bytes, bytes.length > this.opts.controlMaxBytes);
     if (reason !== undefined) {
       this.counters.dropped[reason]++;
-      this.pending.fail(id, 'unreachable', reason === 'queueFull' ? 'the send queue is full' : `no link (${reason})`);
+      this.pending.fail(id, 'unreachable', reason === 'queueFull' ? 'the send queue is full' : `no link (${reason})`, true);
     }
     return promise;
   }

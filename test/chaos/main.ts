@@ -7,6 +7,11 @@ import { runChaos } from './run.ts';
 const usage = `usage: npm run chaos -- [--duration <s>] [--nodes 3|5] [--seed <n>] [--faults <kind,...>] [--broken localReads|readIndexNoQuorum] [--storage ackBeforeSync] [--storage-delay-ms <n>] [--snapshot-threshold <n>] [--tick 50ms]
 fault kinds: ${FAULT_KINDS.join(', ')}`;
 
+function usageError(msg: string): number {
+  console.error(`${msg}\n${usage}`);
+  return 2;
+}
+
 async function main(): Promise<number> {
   let args;
   try {
@@ -36,14 +41,21 @@ async function main(): Promise<number> {
   const duration = Number(args.duration);
   const nodes = Number(args.nodes);
   const seed = args.seed === undefined ? Math.floor(Math.random() * 2 ** 31) : Number(args.seed);
-  if (!(duration > 0) || !(nodes === 3 || nodes === 5) || !Number.isSafeInteger(seed)) {
-    console.error(`bad --duration, --nodes (3 or 5) or --seed\n${usage}`);
-    return 2;
-  }
+  if (!(duration > 0)) return usageError(`--duration must be a positive number of seconds, got "${args.duration}"`);
+  if (!(nodes === 3 || nodes === 5)) return usageError(`--nodes must be 3 or 5, got "${args.nodes}"`);
+  if (!Number.isSafeInteger(seed)) return usageError(`--seed must be an integer, got "${args.seed}"`);
   const faults = args.faults?.split(',').map((s) => s.trim()).filter(Boolean) as FaultKind[] | undefined;
   const bad = faults?.filter((f) => !(FAULT_KINDS as readonly string[]).includes(f));
   if (bad?.length) {
     console.error(`unknown fault kinds: ${bad.join(', ')}\n${usage}`);
+    return 2;
+  }
+  if (args.broken !== undefined && !['localReads', 'readIndexNoQuorum'].includes(args.broken)) {
+    console.error(`--broken must be localReads or readIndexNoQuorum, got "${args.broken}"\n${usage}`);
+    return 2;
+  }
+  if (args.storage !== undefined && !['crashable', 'ackBeforeSync'].includes(args.storage)) {
+    console.error(`--storage must be crashable or ackBeforeSync, got "${args.storage}"\n${usage}`);
     return 2;
   }
   const env: Record<string, string> = {};

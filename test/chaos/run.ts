@@ -68,9 +68,10 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
   const schedClients = o.schedClients ?? 2;
   const env: Record<string, string> = { OPRAFT_TEST_FAULTS: '1', OPRAFT_TEST_STORAGE: 'crashable', ...(o.storageDelayMs !== undefined ? { OPRAFT_TEST_STORAGE_DELAY_MS: String(o.storageDelayMs) } : {}), ...o.env };
   say(`chaos: seed ${o.seed}, ${o.nodes} nodes, ${o.durationMs / 1000} s, raft_tick ${o.raftTick ?? '50ms'}, ${groups}×${clientsPerGroup} variable clients + ${schedClients} scheduler clients, env ${Object.entries(env).map(([k, v]) => `${k}=${v}`).join(' ')}`);
-  say(`chaos: replay with: npm run chaos -- --nodes ${o.nodes} --duration ${o.durationMs / 1000} --seed ${o.seed}${o.faults ? ` --faults ${kinds.join(',')}` : ''}`);
+  say(`chaos: replay with: ${replayCommand(o, kinds)}`);
   say(`chaos: planned schedule (runs until the duration is over and every kind ran once):\n  ${plan.map(describePlanned).join('\n  ')}`);
 
+  let keep = false;
   const cluster = await TestCluster.create(o.nodes, { raftTick: o.raftTick ?? '50ms', env, extraHcl: AUTOPILOT, ...(o.snapshotThreshold ? { snapshotThreshold: o.snapshotThreshold } : {}) });
   say(`chaos: data in ${cluster.root}`);
   try {
@@ -131,10 +132,25 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
     say(formatReport(report));
     for (const key of lin.violatingKeys.slice(0, 2)) say(`chaos: history of ${key} (a violation):\n${describeKey(workload.events, key)}`);
     if (failures.length > 0 && violations.length === 0) say(await cluster.logs(20));
+    // A failing run keeps its servers' data and logs for a post-mortem (KEEP_TEST_DATA keeps every run's).
+    keep = failures.length > 0 && !o.env?.OPRAFT_TEST_BROKEN && o.env?.OPRAFT_TEST_STORAGE !== 'ackBeforeSync';
     return report;
   } finally {
-    await cluster.destroy();
+    await cluster.destroy(keep);
+    if (keep) say(`chaos: the servers' data and logs are kept in ${cluster.root} (agent.log per server)`);
   }
+}
+
+/** The command that replays this run's schedule, every option included. */
+function replayCommand(o: ChaosOptions, kinds: readonly FaultKind[]): string {
+  const flags = [`--nodes ${o.nodes}`, `--duration ${o.durationMs / 1000}`, `--seed ${o.seed}`];
+  if (o.faults) flags.push(`--faults ${kinds.join(',')}`);
+  if (o.env?.OPRAFT_TEST_BROKEN) flags.push(`--broken ${o.env.OPRAFT_TEST_BROKEN}`);
+  if (o.env?.OPRAFT_TEST_STORAGE && o.env.OPRAFT_TEST_STORAGE !== 'crashable') flags.push(`--storage ${o.env.OPRAFT_TEST_STORAGE}`);
+  if (o.storageDelayMs !== undefined) flags.push(`--storage-delay-ms ${o.storageDelayMs}`);
+  if (o.snapshotThreshold !== undefined) flags.push(`--snapshot-threshold ${o.snapshotThreshold}`);
+  if (o.raftTick && o.raftTick !== '50ms') flags.push(`--tick ${o.raftTick}`);
+  return `npm run chaos -- ${flags.join(' ')}`;
 }
 
 export function formatReport(r: ChaosReport): string {

@@ -134,17 +134,22 @@ test('fast path: only plain variable requests on the leader are taken; the rest 
     const slowOnes: [string, string, string?, Record<string, string>?][] = [
       ['GET', '/v1/var/a?stale'], ['GET', '/v1/var/a?region=global'], ['PUT', '/v1/var/a?cas=1&pretty', ITEMS], ['PUT', '/v1/var/a/', ITEMS],
       ['PUT', '/v1/var/a//b', ITEMS], ['PUT', '/v1/var/a%2Fb', ITEMS], ['PUT', '/V1/VAR/a', ITEMS], ['DELETE', '/v1/var/a'], ['HEAD', '/v1/var/a'],
-      ['GET', '/v1/vars'], ['PUT', '/v1/var/a', 'x'.repeat(2000)], ['PUT', '/v1/var/a', ITEMS, { 'Content-Encoding': 'gzip' }],
+      ['GET', '/v1/vars'], ['PUT', '/v1/var/a', ITEMS, { 'Content-Encoding': 'gzip' }],
       ['PUT', `/v1/var/${'p'.repeat(129)}`, ITEMS], ['GET', '/v1/operator/scheduler/configuration'], ['PUT', '/v1/operator/scheduler/configuration?cas=x', '{}'],
       ['PUT', '/v1/operator/scheduler/configuration?region=global', '{}'], ['PUT', '/v1/operator/autopilot/configuration', '{}'],
     ];
     for (const [m, p, b, h] of slowOnes) await send(m, p, b, h);
     assert.equal(toExpress.length, slowOnes.length, `reached Express: ${toExpress.join(', ')}`);
+    // A body over the limit is refused where it arrives, unread (leader here, follower below).
+    const big = await fetch(`${url}/v1/var/a`, { method: 'PUT', body: 'x'.repeat(2000) });
+    assert.deepEqual([big.status, await big.text(), big.headers.get('connection')], [413, 'Request body too large', 'close']);
     // A follower streams plain requests to the leader, marked as forwarded, path and query kept.
     role = Role.Follower;
     assert.equal(await send('PUT', '/v1/var/a?cas=4', ITEMS), 'leader PUT /v1/var/a?cas=4 1');
     assert.equal(await send('GET', '/v1/var/a'), 'leader GET /v1/var/a 1');
     assert.equal(await send('PUT', '/v1/operator/scheduler/configuration', '{}'), 'leader PUT /v1/operator/scheduler/configuration 1');
+    const bigOnFollower = await fetch(`${url}/v1/operator/scheduler/configuration`, { method: 'PUT', body: 'x'.repeat(2000) });
+    assert.deepEqual([bigOnFollower.status, await bigOnFollower.text()], [413, 'Request body too large']);
     const n = toExpress.length;
     // Already forwarded once, or no address for the leader: Express's leaderOnly decides.
     assert.equal(await send('PUT', '/v1/var/a', ITEMS, { 'X-Opraft-Forwarded': '1' }), 'express');
@@ -163,9 +168,12 @@ test('fast path: a follower hands plain requests to the leader over RPC; the lea
   const sent: PlainRequest[] = [];
   let role: Role = Role.Follower;
   let rpcFails = false;
+  let undelivered = 0;
+  let stepDowns = 0;
   let leaderCtx: HttpContext | undefined;
   const ctx = {
     nodeId: 'n1',
+    holdTimeoutMs: 300,
     raft: () => ({ role, leader: 'n2', latestConfig: { voters: ['n1', 'n2'], nonVoters: [], addresses: { n2: '127.0.0.1:1' } } }),
     httpAddressOf: () => undefined,
     limits: { jsonBodyBytes: 1024 },
@@ -173,6 +181,14 @@ test('fast path: a follower hands plain requests to the leader over RPC; the lea
       assert.equal(addr, '127.0.0.1:1', 'the leader RPC address');
       sent.push(r);
       if (rpcFails) throw new Error('link lost');
+      if (undelivered > 0) {
+        undelivered--;
+        throw Object.assign(new Error('no link'), { notDelivered: true });
+      }
+      if (stepDowns > 0) {
+        stepDowns--;
+        return servePlainForwarded({ ...leaderCtx!, raft: () => ({ role: Role.Follower, leader: 'n2' }) } as unknown as HttpContext, r);
+      }
       return servePlainForwarded(leaderCtx!, checkPlainRequest(structuredClone(r), 1024));
     },
     logger: { warn() {} },
@@ -208,6 +224,27 @@ test('fast path: a follower hands plain requests to the leader over RPC; the lea
     rpcFails = true;
     const lost = await fetch(`${url}/v1/var/fw/c`, { method: 'PUT', body: ITEMS });
     assert.deepEqual([lost.status, await lost.text()], [500, 'failed to forward the request to the leader at 127.0.0.1:1: link lost']);
+    // Maybe delivered: sent once, never again (a retry could apply a write twice).
+    assert.equal(sent.filter((r) => r.url === '/v1/var/fw/c').length, 1);
+    // Certainly not delivered (no link to a leader that just died): tried again until it lands.
+    rpcFails = false;
+    undelivered = 3;
+    const retried = await fetch(`${url}/v1/var/fw/e?cas=0`, { method: 'PUT', body: ITEMS });
+    assert.equal(retried.status, 200, await retried.clone().text());
+    assert.equal(sent.filter((r) => r.url === '/v1/var/fw/e?cas=0').length, 4);
+    // ... but not past the hold time: then `No cluster leader`-like failure is the last error.
+    undelivered = 1000;
+    const t0 = Date.now();
+    const gaveUp = await fetch(`${url}/v1/var/fw/f`, { method: 'PUT', body: ITEMS });
+    assert.equal(gaveUp.status, 500);
+    assert.match(await gaveUp.text(), /failed to forward the request to the leader at 127\.0\.0\.1:1: no link/);
+    assert.ok(Date.now() - t0 >= 300, 'it waited out the hold time');
+    undelivered = 0;
+    // A server that no longer leads answers `No cluster leader` (nothing applied): asked again.
+    stepDowns = 2;
+    const afterStepDown = await fetch(`${url}/v1/var/fw/g`, { method: 'PUT', body: ITEMS });
+    assert.equal(afterStepDown.status, 200);
+    assert.equal(sent.filter((r) => r.url === '/v1/var/fw/g').length, 3);
     // A leader that lost its leadership answers `No cluster leader` and applies nothing.
     const before = leaderSrv.fsm.variable('fw/d');
     const notLeader = await servePlainForwarded({ ...leaderCtx, raft: () => ({ role: Role.Follower, leader: 'n3' }) } as unknown as HttpContext, { method: 'PUT', url: '/v1/var/fw/d', headers: {}, body: Buffer.from(ITEMS) });

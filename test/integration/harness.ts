@@ -245,10 +245,10 @@ export class TestCluster {
     return r.body as { Servers: RaftServer[]; Index: number };
   }
 
-  /** Stops every process by PID (SIGKILL), then removes the data unless KEEP_TEST_DATA is set. */
-  async destroy(): Promise<void> {
+  /** Stops every process by PID (SIGKILL), then removes the data unless asked to keep it or KEEP_TEST_DATA is set. */
+  async destroy(keepData = false): Promise<void> {
     await Promise.all(this.nodes.map((n) => n.signal('SIGKILL').catch(() => undefined)));
-    if (!process.env.KEEP_TEST_DATA) await rm(this.root, { recursive: true, force: true });
+    if (!keepData && !process.env.KEEP_TEST_DATA) await rm(this.root, { recursive: true, force: true });
   }
 
   /** Tails of every node's log, for a failing test's message. */

@@ -126,3 +126,27 @@ test('rpc over the memory transport: the same behaviour', async () => {
     await b.stop();
   }
 });
+
+test('rpc over WebSockets: a request that never left is marked notDelivered; one that may have arrived is not', async () => {
+  const fleet = new Fleet();
+  try {
+    const a = await fleet.make('a');
+    const b = await fleet.make('b');
+    let calls = 0;
+    b.handle('slow', async () => {
+      calls++;
+      await new Promise((r) => setTimeout(r, 300));
+      return 'late';
+    });
+    const at = addr(b);
+    // Delivered, then the peer goes away mid-request: maybe applied, so not marked.
+    const inFlight = a.request(at, 'slow', null, 5000);
+    while (calls === 0) await new Promise((r) => setTimeout(r, 5));
+    await b.stop();
+    await assert.rejects(inFlight, (e: unknown) => e instanceof RequestError && e.code === 'unreachable' && !e.notDelivered);
+    // Nothing listens: the link never opens, the request never left.
+    await assert.rejects(a.request(at, 'slow', null, 2000), (e: unknown) => e instanceof RequestError && e.code === 'unreachable' && e.notDelivered);
+  } finally {
+    await fleet.stop();
+  }
+});

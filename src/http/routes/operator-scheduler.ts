@@ -20,7 +20,7 @@ export function schedulerRoutes(ctx: HttpContext): Router {
     '/v1/operator/scheduler/configuration',
     (req, res, next) => (['GET', 'PUT', 'POST'].includes(req.method) ? next() : void res.status(405).type('text/plain; charset=utf-8').send('Invalid method')),
     checkRegionMw(ctx),
-    leaderOnly(ctx, (req) => req.method === 'GET' && parseStale(req)),
+    leaderOnly(ctx, (req) => req.method === 'GET' && parseStale(req), ctx.limits.jsonBodyBytes),
     // Writes check operator:write after the body and `cas` were validated (§1.8's order).
     authorize(ctx, (acl, req) => req.method !== 'GET' || acl.allowOperatorRead()),
     rawBody(ctx.limits.jsonBodyBytes),

@@ -25,7 +25,7 @@ export function variableRoutes(ctx: HttpContext): Router {
     sendJson(req, res, ctx.state().listVariables(prefix).filter((v) => acl.allowVariableOp(v.Namespace, v.Path, 'list')));
   });
 
-  r.all(['/v1/var', '/v1/var/', '/v1/var/*path'], checkRegionMw(ctx), leaderOnly(ctx, staleForReads), rawBody(ctx.limits.jsonBodyBytes), async (req, res) => {
+  r.all(['/v1/var', '/v1/var/', '/v1/var/*path'], checkRegionMw(ctx), leaderOnly(ctx, staleForReads, ctx.limits.jsonBodyBytes), rawBody(ctx.limits.jsonBodyBytes), async (req, res) => {
     const path = variablePath(req);
     const op = req.method === 'GET' ? 'read' : req.method === 'DELETE' ? 'destroy' : 'write';
     if (['GET', 'PUT', 'POST', 'DELETE'].includes(req.method) && !(await aclOf(ctx, req)).allowVariableOp('default', path, op)) {
