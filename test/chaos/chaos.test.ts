@@ -35,11 +35,12 @@ test('the chaos checkers catch a leader that skips the ReadIndex quorum round (O
   assert.ok(r.lin.violation > 0, 'the linearizability checker must report it');
 });
 
-test('the chaos checkers catch storage that acknowledges before syncing (OPRAFT_TEST_STORAGE=ackBeforeSync, whole-cluster power loss)', { timeout: 180_000 }, async () => {
+test('the chaos checkers catch storage that acknowledges before syncing (OPRAFT_TEST_STORAGE=ackBeforeSync, whole-cluster power loss)', { timeout: 240_000 }, async () => {
   // A crash window (100 ms) well above the acknowledgement latency, as in integration/durability.test.ts,
   // and no snapshots: a snapshot file (written synced, outside the test storage) taken every 200
-  // entries — every ~100 ms at full speed — kept the very writes the dropped batches lost.
-  const r = await runChaos({ nodes: 3, durationMs: 15_000, seed: SEED + 3, say, faults: ['cluster-powerloss'], env: { OPRAFT_TEST_STORAGE: 'ackBeforeSync' }, storageDelayMs: 100, graceMs: 30_000, snapshotThreshold: 1_000_000 });
+  // entries — every ~100 ms at full speed — kept the very writes the dropped batches lost. The lost
+  // writes can wedge the broken cluster for good (a diverged log): short settling waits.
+  const r = await runChaos({ nodes: 3, durationMs: 15_000, seed: SEED + 3, say, faults: ['cluster-powerloss'], env: { OPRAFT_TEST_STORAGE: 'ackBeforeSync' }, storageDelayMs: 100, graceMs: 30_000, snapshotThreshold: 1_000_000, settleMs: 15_000 });
   caught(r, 'ackBeforeSync');
   assert.ok(r.lin.violation > 0 || r.lost.length > 0, 'the linearizability or the lost-write checker must report it');
 });

@@ -28,6 +28,9 @@ export interface ChaosOptions {
   /** raft_snapshot_threshold (default 200). A snapshot file is written synced outside the storage
    * test modes, so frequent snapshots can keep writes that ackBeforeSync's dropped batches lose. */
   snapshotThreshold?: number;
+  /** The longest wait for recovery, a leader and convergence after healing (default 60 s); broken
+   * variants may wedge the cluster for good, and their runs need only a verdict. */
+  settleMs?: number;
   /** How far past durationMs the nemesis may go to run every planned kind once. */
   graceMs?: number;
   say?: (line: string) => void;
@@ -84,13 +87,14 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
     await sleep(1000);
     await nemesis.run(plan, o.durationMs, o.durationMs + (o.graceMs ?? 90_000));
     await nemesis.healAll();
-    await nemesis.recover(60_000);
+    const settle = o.settleMs ?? 60_000;
+    await nemesis.recover(settle);
     await sleep(2000); // a quiet stretch: the healed cluster serves the workload again
     await workload.stop();
 
-    const leader = await waitLeader(cluster, cluster.running(), 60_000).catch(() => undefined);
+    const leader = await waitLeader(cluster, cluster.running(), settle).catch(() => undefined);
     const finals = leader ? await workload.finalReads(leader) : new Map<string, string | null>();
-    const convergence = await waitConverged(cluster, 60_000);
+    const convergence = await waitConverged(cluster, settle);
     const lin = checkLinearizable(workload.events);
     const lost = findLostWrites(workload.events, finals);
     const leaders = await leadersPerTerm(cluster);
