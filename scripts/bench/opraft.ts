@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type BenchNode, type Cluster, KEYSPACE, type Workload, value100 } from './cluster.ts';
-import { freePort, http, logTail, type Proc, spawnLogged, stop, until } from './procs.ts';
+import { freePort, http, type Proc, spawnLogged, stop, until, killNode, restartDead } from './procs.ts';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const MAIN_JS = path.join(ROOT, 'dist/src/cli/main.js');
@@ -169,21 +169,12 @@ limits {
     );
   }
 
-  async heal(): Promise<string[]> {
-    const out: string[] = [];
-    for (let i = 0; i < this.nodes.length; i++) {
-      const p = this.nodes[i]!.proc;
-      if (!p || p.running() || p.stoppedByUs) continue;
-      out.push(`${this.label} ${this.nodes[i]!.name} (pid ${p.pid}) died on its own: ${JSON.stringify(p.exit)}; log tail:\n${await logTail(p)}`);
-      await this.restart(i);
-    }
-    if (out.length) await this.waitHealthy(60_000);
-    return out;
+  heal(): Promise<string[]> {
+    return restartDead(this);
   }
 
-  async kill9(i: number): Promise<void> {
-    const p = this.nodes[i]!.proc;
-    if (p) await stop(p, 'SIGKILL');
+  kill9(i: number): Promise<void> {
+    return killNode(this.nodes[i]!);
   }
 
   async restart(i: number): Promise<void> {

@@ -147,3 +147,29 @@ export async function http(method: string, url: string, body?: unknown, timeoutM
   }
   return { status: r.status, body: parsed, text };
 }
+
+/** A cluster the two helpers below work on (OpraftCluster, EtcdCluster). */
+interface Restartable {
+  label: string;
+  nodes: { name: string; proc: Proc | undefined }[];
+  restart(i: number): Promise<void>;
+  waitHealthy(timeoutMs?: number): Promise<void>;
+}
+
+/** Restarts the servers that died on their own (not stopped by us); says which, with their log tails. */
+export async function restartDead(c: Restartable): Promise<string[]> {
+  const out: string[] = [];
+  for (let i = 0; i < c.nodes.length; i++) {
+    const p = c.nodes[i]!.proc;
+    if (!p || p.running() || p.stoppedByUs) continue;
+    out.push(`${c.label} ${c.nodes[i]!.name} (pid ${p.pid}) died on its own: ${JSON.stringify(p.exit)}; log tail:\n${await logTail(p)}`);
+    await c.restart(i);
+  }
+  if (out.length) await c.waitHealthy(60_000);
+  return out;
+}
+
+/** SIGKILL of one server (failover trials). */
+export async function killNode(n: { proc: Proc | undefined }): Promise<void> {
+  if (n.proc) await stop(n.proc, 'SIGKILL');
+}
